@@ -1,0 +1,1 @@
+"""Schools, classes, timetables and live lessons (the live-lessons issue fills it)."""

@@ -1,0 +1,196 @@
+"""Operations on consultations and patients, each one database transaction.
+
+The pages, the API and management commands all call these; they raise the
+domain errors of telecare.errors and never return half-done work.
+"""
+
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from telecare.availability import find_offered_slot
+from telecare.errors import (
+    InPast,
+    NotAllowed,
+    NotChangeable,
+    PatientBusy,
+    SlotNotOffered,
+    SlotTaken,
+    TooEarly,
+    TooFarAhead,
+)
+from telecare.models import AuditEntry, Consultation, Doctor, HealthStation, Patient
+
+# Names of the PostgreSQL exclusion constraints (migration 0002).
+DOCTOR_OVERLAP_CONSTRAINT = "consultation_doctor_no_overlap"
+PATIENT_OVERLAP_CONSTRAINT = "consultation_patient_no_overlap"
+
+
+def station_of(user) -> HealthStation | None:
+    staff = getattr(user, "station_staff", None)
+    return staff.station if staff is not None else None
+
+
+def register_patient(*, registered_by, **fields) -> Patient:
+    """A station worker registers a patient of their own station."""
+    station = station_of(registered_by)
+    if station is None:
+        raise NotAllowed()
+    fields.setdefault("commune", station.commune)
+    with transaction.atomic():
+        patient = Patient.objects.create(station=station, created_by=registered_by, **fields)
+        AuditEntry.objects.create(
+            actor=registered_by,
+            actor_username=registered_by.get_username(),
+            action=AuditEntry.Action.REGISTER_PATIENT,
+            patient=patient,
+        )
+    return patient
+
+
+def _slot_for(doctor: Doctor, start: datetime, *, duration: timedelta | None, now: datetime) -> datetime:
+    """Check the requested start and return the end of the consultation."""
+    if start <= now:
+        raise InPast()
+    horizon = settings.BOOKING_HORIZON_DAYS
+    if start > now + timedelta(days=horizon):
+        raise TooFarAhead(TooFarAhead.default_message % {"days": horizon})
+    if duration is not None:
+        # Booked outside the doctor's timetable (demo and urgent calls).
+        return start + duration
+    slot = find_offered_slot(doctor, start)
+    if slot is None:
+        raise SlotNotOffered()
+    return slot.end
+
+
+def _check_no_overlap(*, doctor_id, patient_id, start, end, exclude_pk=None):
+    clashes = Consultation.objects.overlapping(start, end).exclude(pk=exclude_pk)
+    if clashes.filter(doctor_id=doctor_id).exists():
+        raise SlotTaken()
+    if clashes.filter(patient_id=patient_id).exists():
+        raise PatientBusy()
+
+
+def _raise_for_overlap(error: IntegrityError):
+    """Turn a lost race on PostgreSQL's exclusion constraints into a conflict."""
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if constraint == DOCTOR_OVERLAP_CONSTRAINT:
+        raise SlotTaken() from error
+    if constraint == PATIENT_OVERLAP_CONSTRAINT:
+        raise PatientBusy() from error
+    raise error
+
+
+def book_consultation(
+    *,
+    doctor: Doctor,
+    patient: Patient,
+    start: datetime,
+    booked_by,
+    reason: str,
+    mode: str = Consultation.Mode.VIDEO,
+    duration: timedelta | None = None,
+    now: datetime | None = None,
+) -> Consultation:
+    """Book a slot of the doctor's timetable (or, with `duration`, any time).
+
+    Raises NotAllowed for another station's patient, SlotNotOffered, InPast or
+    TooFarAhead for a bad time, SlotTaken or PatientBusy when it clashes, also
+    when another request wins the race for the same slot.
+    """
+    now = now or timezone.now()
+    station = station_of(booked_by)
+    if station is None or patient.station_id != station.pk:
+        raise NotAllowed()
+    if not doctor.is_active:
+        raise SlotNotOffered()
+    end = _slot_for(doctor, start, duration=duration, now=now)
+    try:
+        # On SQLite this transaction starts IMMEDIATE: one writer at a time, so
+        # the check below cannot be overtaken. On PostgreSQL two checks can pass
+        # at once; the exclusion constraint then refuses the second insert.
+        with transaction.atomic():
+            _check_no_overlap(doctor_id=doctor.pk, patient_id=patient.pk, start=start, end=end)
+            return Consultation.objects.create(
+                doctor=doctor,
+                patient=patient,
+                station=station,
+                starts_at=start,
+                ends_at=end,
+                reason=reason,
+                mode=mode,
+                booked_by=booked_by,
+            )
+    except IntegrityError as error:
+        _raise_for_overlap(error)
+
+
+def _locked(consultation: Consultation) -> Consultation:
+    return Consultation.objects.select_for_update().get(pk=consultation.pk)
+
+
+def reschedule_consultation(
+    *, consultation: Consultation, start: datetime, by, now: datetime | None = None
+) -> Consultation:
+    """Move to another slot of the same doctor: same UID, SEQUENCE raised."""
+    now = now or timezone.now()
+    if not consultation.can_be_changed_by(by):
+        raise NotAllowed()
+    end = _slot_for(consultation.doctor, start, duration=None, now=now)
+    try:
+        with transaction.atomic():
+            current = _locked(consultation)
+            if not current.is_open or current.starts_at <= now:
+                raise NotChangeable()
+            _check_no_overlap(
+                doctor_id=current.doctor_id, patient_id=current.patient_id, start=start, end=end, exclude_pk=current.pk
+            )
+            current.starts_at, current.ends_at = start, end
+            current.status = Consultation.Status.RESCHEDULED
+            current.sequence += 1
+            current.save(update_fields=["starts_at", "ends_at", "status", "sequence", "updated_at"])
+            return current
+    except IntegrityError as error:
+        _raise_for_overlap(error)
+
+
+def cancel_consultation(*, consultation: Consultation, by, reason: str = "", now: datetime | None = None) -> Consultation:
+    now = now or timezone.now()
+    if not consultation.can_be_changed_by(by):
+        raise NotAllowed()
+    with transaction.atomic():
+        current = _locked(consultation)
+        if not current.is_open or current.ends_at <= now:
+            raise NotChangeable()
+        current.status = Consultation.Status.CANCELLED
+        current.cancel_reason = reason[:300]
+        current.sequence += 1
+        current.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+        return current
+
+
+def close_consultation(*, consultation: Consultation, by, status: str, now: datetime | None = None) -> Consultation:
+    """Record that a consultation took place (completed) or the patient did not come (no-show)."""
+    now = now or timezone.now()
+    if status not in (Consultation.Status.COMPLETED, Consultation.Status.NO_SHOW):
+        raise ValueError(f"not a closing status: {status}")
+    if not consultation.can_be_closed_by(by):
+        raise NotAllowed()
+    with transaction.atomic():
+        current = _locked(consultation)
+        if not current.is_open:
+            raise NotChangeable()
+        if current.starts_at > now:
+            raise TooEarly()
+        current.status = status
+        current.save(update_fields=["status", "updated_at"])
+        return current
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    return start, start + timedelta(days=1)

@@ -1,0 +1,219 @@
+"""Server-rendered pages for station staff and doctors."""
+
+from datetime import timedelta
+from functools import wraps
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from telecare import actions
+from telecare.access import get_consultation_for, get_patient_for, patients_visible_to, search_patients
+from telecare.audit import record_access, record_accesses
+from telecare.errors import BookingError
+from telecare.forms import BookingForm, CancelForm, PatientForm, RescheduleForm
+from telecare.models import AuditEntry, Consultation, Doctor
+
+SLOT_DAYS_SHOWN = 7
+
+
+def station_staff_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not hasattr(request.user, "station_staff"):
+            raise PermissionDenied(_("This page is for commune health-station staff."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def doctor_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not hasattr(request.user, "doctor"):
+            raise PermissionDenied(_("This page is for doctors."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def slots_by_day(slots):
+    return [(day, list(group)) for day, group in groupby(slots, key=lambda s: timezone.localtime(s.start).date())]
+
+
+def _first_day(request):
+    today = timezone.localdate()
+    day = parse_date(request.GET.get("from", "") or "") if request.GET.get("from") else None
+    return max(day, today) if day else today
+
+
+@login_required
+def home(request):
+    if hasattr(request.user, "station_staff"):
+        return redirect("telecare:station")
+    if hasattr(request.user, "doctor"):
+        return redirect("telecare:doctor")
+    if request.user.is_staff:
+        return redirect("admin:index")
+    return render(request, "telecare/no_role.html")
+
+
+@station_staff_required
+def station_dashboard(request):
+    station = request.user.station_staff.station
+    now = timezone.now()
+    upcoming = (
+        Consultation.objects.filter(station=station, ends_at__gte=now - timedelta(hours=1))
+        .exclude(status=Consultation.Status.CANCELLED)
+        .select_related("doctor__user", "patient")[:50]
+    )
+    q = request.GET.get("q", "").strip()
+    found = None
+    if q:
+        found = list(search_patients(patients_visible_to(request.user), q)[:20])
+        record_accesses(request, AuditEntry.Action.LIST_PATIENT, found)
+    return render(request, "telecare/station_dashboard.html", {"station": station, "upcoming": upcoming, "q": q, "found": found})
+
+
+@station_staff_required
+def patient_new(request):
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        patient = actions.register_patient(registered_by=request.user, **form.cleaned_data)
+        messages.success(request, _("Patient %(name)s registered.") % {"name": patient.full_name})
+        return redirect("telecare:book", patient_id=patient.pk)
+    return render(request, "telecare/patient_new.html", {"form": form})
+
+
+@login_required
+def patient_detail(request, pk):
+    patient = get_patient_for(request.user, pk)
+    record_access(request, AuditEntry.Action.VIEW_PATIENT, patient)
+    consultations = Consultation.objects.visible_to(request.user).filter(patient=patient).select_related("doctor__user")
+    return render(request, "telecare/patient_detail.html", {"patient": patient, "consultations": consultations})
+
+
+@station_staff_required
+def book(request, patient_id):
+    patient = get_patient_for(request.user, patient_id)
+    doctors = Doctor.objects.filter(is_active=True).select_related("user", "hospital")
+    doctor = None
+    doctor_id = request.POST.get("doctor") or request.GET.get("doctor")
+    if doctor_id and str(doctor_id).isdigit():
+        doctor = doctors.filter(pk=doctor_id).first()
+    form = BookingForm(request.POST or None, initial={"doctor": doctor})
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                consultation = actions.book_consultation(
+                    doctor=data["doctor"], patient=patient, start=data["start"],
+                    reason=data["reason"], mode=data["mode"], booked_by=request.user,
+                )
+            except BookingError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Consultation booked."))
+                return redirect(consultation)
+        else:
+            messages.error(request, _("Please correct the errors below."))
+    first_day = _first_day(request)
+    slots = doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)) if doctor else []
+    return render(request, "telecare/book.html", {
+        "patient": patient, "doctors": doctors, "doctor": doctor, "form": form,
+        "days": slots_by_day(slots), "first_day": first_day,
+        "next_week": first_day + timedelta(days=SLOT_DAYS_SHOWN),
+    })
+
+
+@doctor_required
+def doctor_dashboard(request):
+    doctor = request.user.doctor
+    today_start, today_end = actions.local_day_bounds(timezone.localdate())
+    week_end = today_start + timedelta(days=7)
+    mine = Consultation.objects.filter(doctor=doctor).select_related("patient", "station")
+    today = mine.filter(starts_at__gte=today_start, starts_at__lt=today_end)
+    week = mine.filter(starts_at__gte=today_end, starts_at__lt=week_end).exclude(status=Consultation.Status.CANCELLED)
+    return render(request, "telecare/doctor_dashboard.html", {"doctor": doctor, "today": today, "days": _by_day(week)})
+
+
+def _by_day(consultations):
+    return [(day, list(group)) for day, group in groupby(consultations, key=lambda c: timezone.localtime(c.starts_at).date())]
+
+
+@login_required
+def consultation_detail(request, pk):
+    consultation = get_consultation_for(request.user, pk)
+    record_access(request, AuditEntry.Action.VIEW_CONSULTATION, consultation.patient, consultation)
+    can_change = consultation.can_be_changed_by(request.user) and consultation.is_open
+    days = []
+    if can_change:
+        first_day = _first_day(request)
+        days = slots_by_day(consultation.doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)))
+    return render(request, "telecare/consultation_detail.html", {
+        "c": consultation, "can_change": can_change, "days": days, "cancel_form": CancelForm(),
+        "can_close": consultation.can_be_closed_by(request.user) and consultation.is_open
+        and consultation.starts_at <= timezone.now(),
+    })
+
+
+def _run(request, action, success_message, **kwargs):
+    """Call an action for a page and turn a refusal into a message."""
+    try:
+        action(**kwargs)
+    except BookingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, success_message)
+
+
+@require_POST
+@login_required
+def consultation_reschedule(request, pk):
+    consultation = get_consultation_for(request.user, pk)
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a new time."))
+    else:
+        _run(request, actions.reschedule_consultation, _("Consultation moved."),
+             consultation=consultation, start=form.cleaned_data["start"], by=request.user)
+    return redirect(consultation)
+
+
+@require_POST
+@login_required
+def consultation_cancel(request, pk):
+    consultation = get_consultation_for(request.user, pk)
+    form = CancelForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    _run(request, actions.cancel_consultation, _("Consultation cancelled."),
+         consultation=consultation, by=request.user, reason=reason)
+    return redirect(consultation)
+
+
+@require_POST
+@login_required
+def consultation_close(request, pk):
+    consultation = get_consultation_for(request.user, pk)
+    status = request.POST.get("status")
+    if status not in (Consultation.Status.COMPLETED, Consultation.Status.NO_SHOW):
+        messages.error(request, _("Unknown outcome."))
+    else:
+        _run(request, actions.close_consultation, _("Outcome recorded."),
+             consultation=consultation, by=request.user, status=status)
+    return redirect(consultation)
+
+
+@login_required
+def room(request, room_id):
+    """The consultation's room. The video call itself arrives with the signalling issue."""
+    consultation = get_object_or_404(Consultation.objects.visible_to(request.user).select_related("doctor__user", "station"), room_id=room_id)
+    return render(request, "telecare/room.html", {"c": consultation})
