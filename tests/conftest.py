@@ -22,6 +22,14 @@ def at(day: date, hh: int, mm: int = 0) -> datetime:
     return datetime.combine(day, time(hh, mm), tzinfo=HCM)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(request, settings):
+    """Hashing passwords properly dominates test time; browser tests keep the
+    real hasher because the daphne server they log in to uses it."""
+    if request.node.get_closest_marker("e2e") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def frozen_now(monkeypatch):
     """Freeze django.utils.timezone.now, the one clock the app reads."""

@@ -1,0 +1,76 @@
+"""A station worker books in Chromium; the doctor sees it on the dashboard."""
+
+import re
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext
+from playwright.sync_api import expect
+
+from telecare.models import Consultation, WeeklyAvailability
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def log_in(page, base_url, user):
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form.card button[type=submit]")
+    assert "/accounts/login/" not in page.url, f"{user.username} could not log in"
+
+
+@pytest.fixture
+def doctor_all_week(doctor):
+    """The daphne child reads the real clock, so offer slots around it on every day."""
+    doctor.availability.all().delete()
+    for weekday in range(7):
+        WeeklyAvailability.objects.create(doctor=doctor, weekday=weekday, starts_at=time(0), ends_at=time(23, 40), slot_minutes=20)
+    return doctor
+
+
+def test_station_worker_books_and_the_doctor_sees_it(live_daphne, new_page, doctor_all_week, station_worker, patient):
+    doctor = doctor_all_week
+    page = new_page()
+    log_in(page, live_daphne, station_worker)
+    page.goto(f"{live_daphne}/station/patients/{patient.pk}/book/")
+    with page.expect_navigation():
+        page.select_option("#doctor", str(doctor.pk))
+
+    # Skip a slot about to begin, so it cannot pass while the form is sent.
+    starts = page.locator(".slots label[data-start]").evaluate_all("labels => labels.map(l => l.dataset.start)")
+    start = next(s for s in starts if datetime.fromisoformat(s) > timezone.now() + timedelta(minutes=1))
+    page.click(f'.slots label[data-start="{start}"]')
+    page.fill("#id_reason", "Tăng huyết áp, tái khám")
+    page.select_option("#id_mode", Consultation.Mode.VIDEO)
+    with page.expect_navigation():
+        page.click("#book-form button[type=submit]")
+
+    match = re.search(r"/consultations/(\d+)/$", page.url)
+    assert match, f"not on a consultation page: {page.url}"
+    with translation.override("vi"):
+        expect(page.locator(".msg.success")).to_have_text(gettext("Consultation booked."))
+    booked = Consultation.objects.filter(patient=patient, doctor=doctor, starts_at=datetime.fromisoformat(start))
+    assert [c.pk for c in booked] == [int(match[1])]
+
+    doctor_page = new_page()
+    log_in(doctor_page, live_daphne, doctor.user)
+    doctor_page.goto(f"{live_daphne}/doctor/")
+    expect(doctor_page.locator(f'li.consultation[data-id="{match[1]}"]')).to_have_count(1)
+    artifacts = settings.BASE_DIR / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    doctor_page.screenshot(path=artifacts / "e2e-doctor-dashboard.png", full_page=True)
+
+
+def test_worker_of_another_station_gets_404_for_our_patients_booking_page(live_daphne, new_page, doctor_all_week, patient, stranger):
+    page = new_page()
+    log_in(page, live_daphne, stranger)
+    response = page.goto(f"{live_daphne}/station/patients/{patient.pk}/book/?doctor={doctor_all_week.pk}")
+    assert response.status == 404
+    expect(page.locator(".slots")).to_have_count(0)
+    expect(page.locator("input[name=start]")).to_have_count(0)
+    assert patient.full_name not in page.content()
