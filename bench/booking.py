@@ -135,10 +135,13 @@ def run_clients(site: Site, jobs: list[list]) -> tuple[float, list[list[str]]]:
             ready.wait()
             for doctor, patient, start in bookings:
                 try:
-                    book_consultation(doctor=doctor, patient=patient, start=start, booked_by=booked_by, reason="bench", now=NOW)
+                    book_consultation(
+                        doctor=doctor, patient=patient, start=start, booked_by=booked_by, reason="bench", now=NOW
+                    )
                     outcomes[n].append("booked")
                 except SlotTaken as taken:
-                    outcomes[n].append("refused by constraint" if isinstance(taken.__cause__, IntegrityError) else "refused by check")
+                    lost_at_insert = isinstance(taken.__cause__, IntegrityError)
+                    outcomes[n].append("refused by constraint" if lost_at_insert else "refused by check")
             finished[n] = time.perf_counter()
         except Exception as error:
             failures.append(error)

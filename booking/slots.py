@@ -6,6 +6,7 @@ windows and their bookings into busy intervals.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from datetime import datetime, timedelta
 
 
@@ -60,7 +61,7 @@ def free_slots(
         while first < len(busy_sorted) and busy_sorted[first].end <= slot.start:
             first += 1
         taken = False
-        for b in busy_sorted[first:]:
+        for b in islice(busy_sorted, first, None):
             if b.start >= slot.end:
                 break
             if b.overlaps(slot):

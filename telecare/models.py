@@ -15,6 +15,11 @@ from booking.phones import validate_e164
 from communes.models import Commune, District
 
 
+def person_name(user) -> str:
+    """Vietnamese order: family and middle names (last_name), then the given name."""
+    return f"{user.last_name} {user.first_name}".strip() or user.get_username()
+
+
 class Hospital(models.Model):
     district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="hospitals")
     name = models.CharField(_("name"), max_length=200, unique=True)
@@ -64,7 +69,7 @@ class StationStaff(models.Model):
         verbose_name_plural = _("station staff")
 
     def __str__(self):
-        return f"{self.user.get_full_name() or self.user.username} ({self.station})"
+        return f"{person_name(self.user)} ({self.station})"
 
 
 class Doctor(models.Model):
@@ -83,7 +88,7 @@ class Doctor(models.Model):
 
     @property
     def name(self) -> str:
-        return self.user.get_full_name() or self.user.username
+        return person_name(self.user)
 
     def free_slots(self, first_day, last_day, *, now: datetime | None = None):
         from telecare.availability import free_slots

@@ -159,3 +159,9 @@ def test_the_interface_is_available_in_english(client, station_worker):
     client.post("/i18n/setlang/", {"language": "en", "next": "/station/"})
     html = client.get("/station/").content.decode()
     assert "Upcoming consultations" in html
+
+
+def test_pages_stay_vietnamese_when_the_browser_asks_for_english(client, station_worker):
+    client.force_login(station_worker)
+    html = client.get("/station/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Lịch khám sắp tới" in html

@@ -58,7 +58,7 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
             return user
 
-        account("admin", "Quản trị", "Huyện", is_staff=True, is_superuser=True)
+        account("admin", "huyện", "Quản trị", is_staff=True, is_superuser=True)
         province, _ = Province.objects.update_or_create(slug="thai-nguyen", defaults={"name": "Tỉnh Thái Nguyên"})
 
         for n, (d_slug, d_name, h_name, c_slug, c_name, district_key, commune_key) in enumerate(PILOTS, start=1):
@@ -68,14 +68,14 @@ class Command(BaseCommand):
             station, _ = HealthStation.objects.update_or_create(
                 commune=commune, defaults={"name": f"Trạm Y tế xã {c_name}", "hospital": hospital}
             )
-            worker = account(f"station_{commune_key}", "Y sĩ", f"trạm {c_name}")
+            worker = account(f"station_{commune_key}", c_name, "Trạm Y tế")
             StationStaff.objects.update_or_create(user=worker, defaults={"station": station, "role": StationStaff.Role.HEALTH_WORKER})
-            helper = account(f"digital_{commune_key}", "Tổ CNS", c_name)
+            helper = account(f"digital_{commune_key}", c_name, "Tổ công nghệ số")
             StationStaff.objects.update_or_create(user=helper, defaults={"station": station, "role": StationStaff.Role.DIGITAL_TEAM})
 
             for i, (first, last, specialty) in enumerate(DOCTORS[district_key]):
                 username = f"doctor_{district_key}" if i == 0 else f"doctor_{district_key}_{i + 1}"
-                doctor_user = account(username, first, f"BS. {last}")
+                doctor_user = account(username, first, last)
                 doctor, _ = Doctor.objects.update_or_create(
                     user=doctor_user, defaults={"hospital": hospital, "specialty": specialty, "is_active": True}
                 )
