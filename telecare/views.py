@@ -4,6 +4,7 @@ from datetime import timedelta
 from functools import wraps
 from itertools import groupby
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -50,9 +51,15 @@ def slots_by_day(slots):
 
 
 def _first_day(request):
+    """The ?from= day of a slot picker, kept between today and the booking horizon."""
     today = timezone.localdate()
-    day = parse_date(request.GET.get("from", "") or "") if request.GET.get("from") else None
-    return max(day, today) if day else today
+    try:
+        day = parse_date(request.GET.get("from", ""))
+    except ValueError:  # well-formed but impossible, like 2026-02-30
+        day = None
+    if day is None:
+        return today
+    return min(max(day, today), today + timedelta(days=settings.BOOKING_HORIZON_DAYS))
 
 
 @login_required

@@ -165,3 +165,10 @@ def test_pages_stay_vietnamese_when_the_browser_asks_for_english(client, station
     client.force_login(station_worker)
     html = client.get("/station/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
     assert "Lịch khám sắp tới" in html
+
+
+@pytest.mark.parametrize("day", ["2026-02-30", "9999-12-31", "junk", "2020-01-01"])
+def test_odd_slot_picker_dates_fall_back_to_a_sensible_week(client, station_worker, doctor, patient, frozen_now, day):
+    client.force_login(station_worker)
+    response = client.get(f"/station/patients/{patient.pk}/book/", {"doctor": doctor.pk, "from": day})
+    assert response.status_code == 200
