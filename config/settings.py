@@ -157,6 +157,50 @@ SPECTACULAR_SETTINGS = {
 # Booking rules
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60, minimum=1)
 
+# Where people and providers reach the app: links in invites and SMS, webhook
+# URLs given to the SMS provider and checked in its signatures.
+PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+# SMS through a Twilio-compatible API; the defaults point at the stub
+# (python manage.py sms_stub) that the embedded default runs.
+SMS_API_BASE = env_str("SMS_API_BASE") or "http://127.0.0.1:8025"
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID") or "AC00000000000000000000000000000000"
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN") or "stub-auth-token"
+SMS_FROM = env_str("SMS_FROM") or "+84900000000"
+SMS_MESSAGING_SERVICE_SID = env_str("SMS_MESSAGING_SERVICE_SID") or ""
+SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10, minimum=1)
+# Vietnamese with diacritics costs a UCS-2 segment per 70 characters; without,
+# a GSM-7 segment per 160. Off by default: every standard message is one segment.
+SMS_UNICODE = env_bool("SMS_UNICODE", False)
+# No reminders at night, unless the consultation comes before the night ends.
+SMS_QUIET_HOURS = env_str("SMS_QUIET_HOURS") or "21:00-07:00"
+SMS_REMINDER_HOURS_BEFORE = [int(h) for h in env_list("SMS_REMINDER_HOURS_BEFORE", "24,2")]
+
+# The outbox worker (python manage.py outbox_worker)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 6, minimum=1)
+OUTBOX_RETRY_BASE_SECONDS = env_int("OUTBOX_RETRY_BASE_SECONDS", 30, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env_int("OUTBOX_RETRY_MAX_SECONDS", 1800, minimum=1)
+# A claimed message whose worker has not finished after this long is taken over
+# (its worker died); longer than any HTTP call can take.
+OUTBOX_LEASE_SECONDS = env_int("OUTBOX_LEASE_SECONDS", 3 * SMS_TIMEOUT_SECONDS + 5, minimum=1)
+# A reminder later than this is dropped rather than sent late.
+REMINDER_MAX_LATENESS_MINUTES = env_int("REMINDER_MAX_LATENESS_MINUTES", 30, minimum=1)
+
+# Email: SMTP when EMAIL_HOST is set, else every mail is a file under var/mail/.
+EMAIL_HOST = env_str("EMAIL_HOST") or ""
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER") or ""
+    EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", EMAIL_PORT == 587)
+    EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", EMAIL_PORT == 465)
+    EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20, minimum=1)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "Lich kham tu xa <noreply@telecare.example.vn>"
+
 # Production hardening: on whenever DEBUG is off (README, "Production").
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -11,5 +11,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/v1/", include("telecare.api_urls")),
+    path("", include("booking.urls")),
     path("", include("telecare.urls")),
 ]

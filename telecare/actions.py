@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from telecare import notifications
 from telecare.availability import find_offered_slot
 from telecare.errors import (
     InPast,
@@ -114,7 +115,7 @@ def book_consultation(
         # at once; the exclusion constraint then refuses the second insert.
         with transaction.atomic():
             _check_no_overlap(doctor_id=doctor.pk, patient_id=patient.pk, start=start, end=end)
-            return Consultation.objects.create(
+            consultation = Consultation.objects.create(
                 doctor=doctor,
                 patient=patient,
                 station=station,
@@ -124,6 +125,8 @@ def book_consultation(
                 mode=mode,
                 booked_by=booked_by,
             )
+            notifications.consultation_booked(consultation)
+            return consultation
     except IntegrityError as error:
         _raise_for_overlap(error)
 
@@ -151,16 +154,26 @@ def reschedule_consultation(
             current.starts_at, current.ends_at = start, end
             current.status = Consultation.Status.RESCHEDULED
             current.sequence += 1
-            current.save(update_fields=["starts_at", "ends_at", "status", "sequence", "updated_at"])
+            current.patient_confirmed_at = None
+            current.save(update_fields=["starts_at", "ends_at", "status", "sequence", "patient_confirmed_at", "updated_at"])
+            notifications.consultation_rescheduled(current)
             return current
     except IntegrityError as error:
         _raise_for_overlap(error)
 
 
 def cancel_consultation(*, consultation: Consultation, by, reason: str = "", now: datetime | None = None) -> Consultation:
-    now = now or timezone.now()
     if not consultation.can_be_changed_by(by):
         raise NotAllowed()
+    return _cancel(consultation, reason=reason, now=now or timezone.now())
+
+
+def cancel_by_patient(*, consultation: Consultation, now: datetime | None = None) -> Consultation:
+    """The patient answered the reminder SMS with "cancel"."""
+    return _cancel(consultation, reason="Bệnh nhân hủy qua tin nhắn", now=now or timezone.now())
+
+
+def _cancel(consultation: Consultation, *, reason: str, now: datetime) -> Consultation:
     with transaction.atomic():
         current = _locked(consultation)
         if not current.is_open or current.ends_at <= now:
@@ -169,7 +182,17 @@ def cancel_consultation(*, consultation: Consultation, by, reason: str = "", now
         current.cancel_reason = reason[:300]
         current.sequence += 1
         current.save(update_fields=["status", "cancel_reason", "sequence", "updated_at"])
+        notifications.consultation_cancelled(current)
         return current
+
+
+def confirm_by_patient(*, consultation: Consultation, now: datetime | None = None) -> Consultation:
+    """The patient answered the reminder SMS with "confirm"."""
+    Consultation.objects.filter(pk=consultation.pk, patient_confirmed_at__isnull=True).update(
+        patient_confirmed_at=now or timezone.now()
+    )
+    consultation.refresh_from_db(fields=["patient_confirmed_at"])
+    return consultation
 
 
 def close_consultation(*, consultation: Consultation, by, status: str, now: datetime | None = None) -> Consultation:

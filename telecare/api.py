@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +12,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from telecare import actions
+from booking.ical import build_invite
+from telecare import actions, notifications
 from telecare.access import get_consultation_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
 from telecare.models import AuditEntry, Consultation, Doctor
@@ -138,6 +140,21 @@ class ConsultationDetail(APIView):
         consultation = get_consultation_for(request.user, pk)
         record_access(request, AuditEntry.Action.VIEW_CONSULTATION, consultation.patient, consultation)
         return Response(ConsultationSerializer(consultation, context={"request": request}).data)
+
+
+class ConsultationInvite(APIView):
+    """The consultation as an iCalendar invite: REQUEST, or CANCEL once cancelled."""
+
+    permission_classes = [permissions.IsAuthenticated, IsStationStaffOrDoctor]
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.STR, 404: ERROR})
+    def get(self, request, pk):
+        consultation = get_consultation_for(request.user, pk)
+        record_access(request, AuditEntry.Action.VIEW_CONSULTATION, consultation.patient, consultation)
+        method, body = build_invite(notifications.consultation_event(consultation))
+        response = HttpResponse(body, content_type=f"text/calendar; charset=utf-8; method={method}")
+        response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.pk}.ics"'
+        return response
 
 
 class ConsultationReschedule(APIView):

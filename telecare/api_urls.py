@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", api.PatientListCreate.as_view(), name="api-patients"),
     path("consultations/", api.ConsultationListCreate.as_view(), name="api-consultations"),
     path("consultations/<int:pk>/", api.ConsultationDetail.as_view(), name="api-consultation"),
+    path("consultations/<int:pk>/invite.ics", api.ConsultationInvite.as_view(), name="api-invite"),
     path("consultations/<int:pk>/reschedule/", api.ConsultationReschedule.as_view(), name="api-reschedule"),
     path("consultations/<int:pk>/cancel/", api.ConsultationCancel.as_view(), name="api-cancel"),
     path(

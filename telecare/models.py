@@ -43,6 +43,7 @@ class HealthStation(models.Model):
     )
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[validate_e164])
+    email = models.EmailField(_("email"), blank=True, help_text=_("Receives the calendar invites of its consultations."))
 
     class Meta:
         ordering = ["name"]
@@ -51,6 +52,11 @@ class HealthStation(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def short_name(self) -> str:
+        """How an SMS signs: 'TYT Phúc Thuận' (trạm y tế) rather than the full name."""
+        return "TYT " + self.commune.name.removeprefix("Xã ").removeprefix("xã ")
 
 
 class StationStaff(models.Model):
@@ -245,6 +251,11 @@ class Consultation(models.Model):
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.BOOKED)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     cancel_reason = models.CharField(_("cancellation reason"), max_length=300, blank=True)
+    patient_confirmed_at = models.DateTimeField(_("confirmed by the patient"), null=True, blank=True)
+    follow_up = models.CharField(
+        _("needs the station's follow-up"), max_length=200, blank=True,
+        help_text=_("Why the station should call the patient, e.g. an SMS that could not be delivered."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

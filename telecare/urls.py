@@ -15,4 +15,6 @@ urlpatterns = [
     path("consultations/<int:pk>/cancel/", views.consultation_cancel, name="cancel"),
     path("consultations/<int:pk>/close/", views.consultation_close, name="close"),
     path("rooms/<str:room_id>/", views.room, name="room"),
+    path("calendar/<str:kind>/", views.calendar_feed, name="calendar_feed"),
+    path("calendar/<str:kind>/<int:pk>/", views.calendar_feed, name="calendar_feed"),
 ]

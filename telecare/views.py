@@ -11,10 +11,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
-from telecare import actions
+from booking import feeds
+from telecare import actions, notifications
 from telecare.access import get_consultation_for, get_patient_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
 from telecare.errors import BookingError
@@ -87,7 +91,10 @@ def station_dashboard(request):
     if q:
         found = list(search_patients(patients_visible_to(request.user), q)[:20])
         record_accesses(request, AuditEntry.Action.LIST_PATIENT, found)
-    return render(request, "telecare/station_dashboard.html", {"station": station, "upcoming": upcoming, "q": q, "found": found})
+    return render(request, "telecare/station_dashboard.html", {
+        "station": station, "upcoming": upcoming, "q": q, "found": found, "feed_url": feed_url(request, station),
+        "follow_ups": Consultation.objects.filter(station=station).exclude(follow_up="").filter(ends_at__gte=now - timedelta(days=7)).select_related("patient"),
+    })
 
 
 @station_staff_required
@@ -105,7 +112,10 @@ def patient_detail(request, pk):
     patient = get_patient_for(request.user, pk)
     record_access(request, AuditEntry.Action.VIEW_PATIENT, patient)
     consultations = Consultation.objects.visible_to(request.user).filter(patient=patient).select_related("doctor__user")
-    return render(request, "telecare/patient_detail.html", {"patient": patient, "consultations": consultations})
+    return render(request, "telecare/patient_detail.html", {
+        "patient": patient, "consultations": consultations,
+        "feed_url": feed_url(request, patient) if hasattr(request.user, "station_staff") else None,
+    })
 
 
 @station_staff_required
@@ -149,7 +159,9 @@ def doctor_dashboard(request):
     mine = Consultation.objects.filter(doctor=doctor).select_related("patient", "station")
     today = mine.filter(starts_at__gte=today_start, starts_at__lt=today_end)
     week = mine.filter(starts_at__gte=today_end, starts_at__lt=week_end).exclude(status=Consultation.Status.CANCELLED)
-    return render(request, "telecare/doctor_dashboard.html", {"doctor": doctor, "today": today, "days": _by_day(week)})
+    return render(request, "telecare/doctor_dashboard.html", {
+        "doctor": doctor, "today": today, "days": _by_day(week), "feed_url": feed_url(request, doctor),
+    })
 
 
 def _by_day(consultations):
@@ -167,6 +179,7 @@ def consultation_detail(request, pk):
         days = slots_by_day(consultation.doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)))
     return render(request, "telecare/consultation_detail.html", {
         "c": consultation, "can_change": can_change, "days": days, "cancel_form": CancelForm(),
+        "messages_sent": [(m, PURPOSES.get(m.purpose, m.purpose)) for m in notifications.messages_of(consultation)],
         "can_close": consultation.can_be_closed_by(request.user) and consultation.is_open
         and consultation.starts_at <= timezone.now(),
     })
@@ -217,6 +230,44 @@ def consultation_close(request, pk):
         _run(request, actions.close_consultation, _("Outcome recorded."),
              consultation=consultation, by=request.user, status=status)
     return redirect(consultation)
+
+
+PURPOSES = {
+    "booked": _lazy("SMS: booked"), "day_before": _lazy("SMS: reminder the day before"),
+    "hours_before": _lazy("SMS: reminder on the day"), "rescheduled": _lazy("SMS: moved"),
+    "cancelled": _lazy("SMS: cancelled"), "reply": _lazy("SMS: answer to the patient"),
+    "invite_booked": _lazy("Email invite"), "invite_rescheduled": _lazy("Email invite: moved"),
+    "invite_cancelled": _lazy("Email invite: cancelled"),
+}
+
+
+def _feed_owner(request, kind, pk=None):
+    if kind == "doctor" and hasattr(request.user, "doctor"):
+        return request.user.doctor
+    if kind == "station" and hasattr(request.user, "station_staff"):
+        return request.user.station_staff.station
+    if kind == "patient" and hasattr(request.user, "station_staff"):
+        return get_patient_for(request.user, pk)
+    raise PermissionDenied(_("You may not manage this calendar."))
+
+
+@require_POST
+@login_required
+def calendar_feed(request, kind, pk=None):
+    """Create a new private calendar address (the old one stops working), or revoke it."""
+    owner = _feed_owner(request, kind, pk)
+    if request.POST.get("action") == "revoke":
+        feeds.revoke_feed(owner)
+        messages.success(request, _("The calendar address no longer works."))
+    else:
+        feeds.renew_feed(owner)
+        messages.success(request, _("New calendar address created. Anyone with it can see the calendar: share it with care."))
+    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(request.POST.get("next"), None) else "home")
+
+
+def feed_url(request, owner):
+    feed = feeds.active_feed(owner)
+    return request.build_absolute_uri(reverse("calendar-feed", args=[feed.token])) if feed else None
 
 
 @login_required

@@ -75,7 +75,7 @@ class Command(BaseCommand):
 
             for i, (first, last, specialty) in enumerate(DOCTORS[district_key]):
                 username = f"doctor_{district_key}" if i == 0 else f"doctor_{district_key}_{i + 1}"
-                doctor_user = account(username, first, last)
+                doctor_user = account(username, first, last, email=f"{username}@benhvien.example.vn")
                 doctor, _ = Doctor.objects.update_or_create(
                     user=doctor_user, defaults={"hospital": hospital, "specialty": specialty, "is_active": True}
                 )
