@@ -8,6 +8,7 @@ knows whether to retry, give up, or stop writing to a number.
 
 from dataclasses import dataclass
 from datetime import datetime
+from datetime import timezone as dt_timezone
 
 import httpx
 from django.conf import settings
@@ -79,6 +80,9 @@ def _error_from(response: httpx.Response) -> SmsError:
     status = response.status_code
     if status == 429:
         return RetryLater(message, retry_after=_retry_after(response), code=code, status=status)
+    if status in (401, 403):
+        # Our credentials, not the message: wait for someone to fix the setting.
+        return RetryLater(f"the provider refused our credentials: {message}", code=code, status=status)
     if status >= 500:
         # The provider may have stored the message before failing.
         return RetryLater(message, retry_after=_retry_after(response), outcome_unknown=True, code=code, status=status)
@@ -135,31 +139,37 @@ class SmsGateway:
             data["StatusCallback"] = status_callback
         try:
             response = self.client.post(self.messages_url, data=data)
-        except httpx.TimeoutException as error:
-            # The request may have reached the provider: its outcome is unknown.
-            raise RetryLater(f"no answer in time: {error}", outcome_unknown=True) from error
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            # No connection, so nothing was sent.
+            raise RetryLater(f"could not reach the SMS provider: {error}") from error
         except httpx.TransportError as error:
-            # ConnectError means nothing was sent; anything later is ambiguous.
-            unknown = not isinstance(error, httpx.ConnectError)
-            raise RetryLater(f"could not reach the SMS provider: {error}", outcome_unknown=unknown) from error
+            # The request may have reached the provider: its outcome is unknown.
+            raise RetryLater(f"no answer from the SMS provider: {error}", outcome_unknown=True) from error
         if response.status_code not in (200, 201):
             raise _error_from(response)
         body_json = response.json()
         return Sent(sid=body_json["sid"], status=body_json.get("status", "queued"))
 
-    def list_messages(self, *, to: str, sent_after: datetime) -> list[ProviderMessage]:
-        """Messages to one number since a moment (Twilio filters by day; we filter finer)."""
-        params = {"To": to, "DateSent>": sent_after.date().isoformat(), "PageSize": 100}
-        try:
-            response = self.client.get(self.messages_url, params=params)
-        except httpx.HTTPError as error:
-            raise RetryLater(f"could not list messages: {error}", outcome_unknown=True) from error
-        if response.status_code != 200:
-            raise _error_from(response)
-        messages = []
-        for item in response.json().get("messages", []):
-            created = _parse_date(item.get("date_created"))
-            if created is not None and created < sent_after:
-                continue
-            messages.append(ProviderMessage(item["sid"], item.get("to", ""), item.get("body", ""), item.get("status", ""), created))
+    def list_messages(self, *, to: str, sent_after: datetime, max_pages: int = 10) -> list[ProviderMessage]:
+        """Messages to one number created at or after a moment. Twilio filters by
+        UTC day; we filter finer. Its dates have whole seconds, so callers should
+        leave a margin before `sent_after`."""
+        params = {"To": to, "DateSent>": sent_after.astimezone(dt_timezone.utc).date().isoformat(), "PageSize": 100}
+        url, messages = self.messages_url, []
+        for _ in range(max_pages):
+            try:
+                response = self.client.get(url, params=params)
+            except httpx.HTTPError as error:
+                raise RetryLater(f"could not list messages: {error}", outcome_unknown=True) from error
+            if response.status_code != 200:
+                raise _error_from(response)
+            page = response.json()
+            for item in page.get("messages", []):
+                created = _parse_date(item.get("date_created"))
+                if created is not None and created < sent_after:
+                    continue
+                messages.append(ProviderMessage(item["sid"], item.get("to", ""), item.get("body", ""), item.get("status", ""), created))
+            if not page.get("next_page_uri"):
+                break
+            url, params = self.base_url + page["next_page_uri"], None
         return messages

@@ -165,8 +165,9 @@ class Faults:
             if config["mode"] not in FAULT_MODES:
                 raise ValueError(f"mode must be one of {sorted(FAULT_MODES)}")
             changes["mode"], changes["count"] = config["mode"], config.get("count")
-            if changes["count"] is not None and (not isinstance(changes["count"], int) or changes["count"] < 0):
-                raise ValueError("count must be a whole number or null")
+            count = changes["count"]
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
+                raise ValueError("count must be a positive whole number or null")
         for key in ("retry_after", "delay"):
             if key in config:
                 if not isinstance(config[key], (int, float)) or config[key] < 0:

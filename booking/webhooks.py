@@ -20,10 +20,10 @@ from booking.sms_text import prepare, strip_diacritics
 
 log = logging.getLogger(__name__)
 
-CONFIRM = {"C", "CO", "1", "OK", "YES"}
+CONFIRM = {"C", "CO", "1", "OK"}
 CANCEL = {"H", "HUY", "2"}
 STOP = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "DUNG", "TUCHOI"}
-START = {"START", "UNSTOP", "YES START"}
+START = {"START", "UNSTOP", "YES"}  # as the provider treats them
 HELP_TEXT = "Tra loi C de xac nhan, H de huy lich kham, STOP de ngung nhan tin. Can ho tro, xin goi tram y te."
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 

@@ -134,3 +134,6 @@ def api_for():
         return api
 
     return client
+
+
+from tests.sms_stub_fixtures import callback_receiver, shared_sms_stub, sms_stub, start_sms_stub  # noqa: E402,F401

@@ -108,8 +108,9 @@ def test_incomplete_requests_get_twilios_400s(sms_stub, data, code):
     assert outbound(sms_stub) == []
 
 
-def test_wrong_credentials_are_rejected_with_401(sms_stub):
-    with gateway_for(sms_stub, auth_token="not-the-token") as client, pytest.raises(Rejected) as refused:
+def test_wrong_credentials_are_a_retry_later_with_401(sms_stub):
+    # A wrong or rotated token is our configuration, not the message's fault: keep it.
+    with gateway_for(sms_stub, auth_token="not-the-token") as client, pytest.raises(RetryLater) as refused:
         client.send(to=PATIENT, body=REMINDER)
 
     assert (refused.value.status, refused.value.code) == (401, 20003)
@@ -206,8 +207,10 @@ def test_a_fault_without_count_lasts_until_cleared(sms_stub, gateway):
     assert gateway.send(to=PATIENT, body=REMINDER).status == "queued"
 
 
-def test_bad_fault_configurations_are_refused(sms_stub):
-    response = sms_stub.http.post("/stub/faults", json={"mode": "explode"})
+@pytest.mark.parametrize("config", [{"mode": "explode"}, {"mode": "error500", "count": 0}, {"undeliverable": PATIENT},
+                                    {"mode": "rate_limit", "retry_after": "soon"}])
+def test_bad_fault_configurations_are_refused(sms_stub, config):
+    response = sms_stub.http.post("/stub/faults", json=config)
 
     assert response.status_code == 400
     assert sms_stub.http.get("/stub/faults").json()["mode"] == "none"
@@ -369,6 +372,16 @@ def test_list_messages_filters_by_recipient(sms_stub, gateway):
 
     assert [m.sid for m in found] == [for_patient.sid]
     assert found[0].date_created >= before
+
+
+def test_list_messages_asks_for_the_utc_day_whatever_the_callers_zone(sms_stub, gateway):
+    # Stands for Asia/Ho_Chi_Minh between 00:00 and 07:00, when its date is a day
+    # ahead of UTC's; +23:59 makes that so at any hour of the test run.
+    far_east = timezone(timedelta(hours=23, minutes=59))
+    before = (datetime.now(timezone.utc) - timedelta(minutes=2)).astimezone(far_east)
+    sent = gateway.send(to=PATIENT, body=REMINDER)
+
+    assert [m.sid for m in gateway.list_messages(to=PATIENT, sent_after=before)] == [sent.sid]
 
 
 def test_the_list_is_newest_first_and_paged(sms_stub, gateway):

@@ -1,6 +1,7 @@
 """A station worker books in Chromium; the doctor sees it on the dashboard."""
 
 import re
+import time as time_module
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -33,8 +34,20 @@ def doctor_all_week(doctor):
     return doctor
 
 
-def test_station_worker_books_and_the_doctor_sees_it(live_daphne, new_page, doctor_all_week, station_worker, patient):
+def wait_until(check, timeout=15):
+    deadline = time_module.monotonic() + timeout
+    while time_module.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time_module.sleep(0.2)
+    return check()
+
+
+def test_station_worker_books_and_the_doctor_sees_it(live_stack, live_daphne, new_page, doctor_all_week, station_worker, patient):
     doctor = doctor_all_week
+    doctor.user.email = "doctor_phoyen@benhvien.example.vn"
+    doctor.user.save()
     page = new_page()
     log_in(page, live_daphne, station_worker)
     page.goto(f"{live_daphne}/station/patients/{patient.pk}/book/")
@@ -64,6 +77,14 @@ def test_station_worker_books_and_the_doctor_sees_it(live_daphne, new_page, doct
     artifacts = settings.BASE_DIR / "artifacts"
     artifacts.mkdir(exist_ok=True)
     doctor_page.screenshot(path=artifacts / "e2e-doctor-dashboard.png", full_page=True)
+
+    # The outbox worker beside the app sent the patient's SMS to the stub's
+    # inbox and the doctor's invite to the mail folder, as bin/up does.
+    sms = wait_until(lambda: [m for m in live_stack.stub.messages() if m["to"] == patient.relative_phone])
+    assert len(sms) == 1 and "Hoa co lich kham tu xa" in sms[0]["body"]
+    mails = wait_until(lambda: [p.read_text() for p in live_stack.mail_dir.glob("*")] if live_stack.mail_dir.exists() else [])
+    assert len(mails) == 1 and "To: doctor_phoyen@benhvien.example.vn" in mails[0]
+    assert 'Content-Type: text/calendar; method="REQUEST"; charset="utf-8"' in mails[0]
 
 
 def test_worker_of_another_station_gets_404_for_our_patients_booking_page(live_daphne, new_page, doctor_all_week, patient, stranger):

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from django.conf import settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 STARTUP_SECONDS = 15
 LISTENING = "SMS stub listening on "
