@@ -183,6 +183,62 @@ VI = {
     "Wrong username or password. Please try again.": "Sai tên đăng nhập hoặc mật khẩu. Vui lòng thử lại.",
     "Username": "Tên đăng nhập",
     "Password": "Mật khẩu",
+    'SMS': 'SMS',
+    'Email': 'Email',
+    'Waiting to be sent': 'Chờ gửi',
+    'Being sent': 'Đang gửi',
+    'Sent': 'Đã gửi',
+    'Delivered': 'Đã nhận',
+    'Not delivered': 'Không tới được',
+    'Failed': 'Gửi lỗi',
+    'Withdrawn (consultation changed)': 'Đã rút (lịch khám thay đổi)',
+    'Dropped (too late to send)': 'Bỏ qua (quá muộn để gửi)',
+    'Not sent (number opted out)': 'Không gửi (số đã từ chối nhận tin)',
+    'purpose': 'mục đích',
+    'recipient': 'người nhận',
+    'iCalendar text of an email invite': 'Nội dung iCalendar của thư mời',
+    'due': 'đến hạn',
+    'pointless after': 'hết ý nghĩa sau',
+    'outgoing message': 'tin nhắn gửi đi',
+    'outgoing messages': 'tin nhắn gửi đi',
+    'SMS reply': 'tin nhắn trả lời',
+    'SMS replies': 'tin nhắn trả lời',
+    'SMS opt-out': 'số từ chối nhận tin',
+    'SMS opt-outs': 'số từ chối nhận tin',
+    'calendar feed': 'lịch đăng ký',
+    'calendar feeds': 'lịch đăng ký',
+    'email': 'email',
+    'Receives the calendar invites of its consultations.': 'Nhận thư mời lịch của các lần khám của trạm.',
+    'confirmed by the patient': 'bệnh nhân đã xác nhận',
+    "needs the station's follow-up": 'trạm cần liên hệ lại',
+    'Why the station should call the patient, e.g. an SMS that could not be delivered.': 'Lý do trạm cần gọi bệnh nhân, ví dụ tin nhắn không tới được.',
+    'confirmed': 'đã xác nhận',
+    'call the patient': 'cần gọi bệnh nhân',
+    'Calendar subscription': 'Đăng ký lịch',
+    "Add this private address to Google Calendar, Outlook or a phone's calendar. Anyone with it can see these consultations.": 'Thêm địa chỉ riêng này vào Google Calendar, Outlook hoặc lịch điện thoại. Ai có địa chỉ này đều xem được các lịch khám.',
+    'No calendar address yet.': 'Chưa có địa chỉ lịch.',
+    'New address': 'Tạo địa chỉ mới',
+    'Create address': 'Tạo địa chỉ',
+    'Stop sharing': 'Ngừng chia sẻ',
+    'Call the patient:': 'Cần gọi bệnh nhân:',
+    'Patient confirmed': 'Bệnh nhân xác nhận',
+    'not yet': 'chưa',
+    'Add to calendar (.ics)': 'Thêm vào lịch (.ics)',
+    'Messages': 'Tin nhắn',
+    'No messages for this consultation.': 'Chưa có tin nhắn nào cho lịch khám này.',
+    'Call these patients': 'Cần gọi cho các bệnh nhân này',
+    'You may not manage this calendar.': 'Bạn không được quản lý lịch này.',
+    'The calendar address no longer works.': 'Địa chỉ lịch đã ngừng hoạt động.',
+    'New calendar address created. Anyone with it can see the calendar: share it with care.': 'Đã tạo địa chỉ lịch mới. Ai có địa chỉ này đều xem được lịch: hãy chia sẻ cẩn thận.',
+    'SMS: booked': 'SMS: báo đặt lịch',
+    'SMS: reminder the day before': 'SMS: nhắc trước một ngày',
+    'SMS: reminder on the day': 'SMS: nhắc trong ngày',
+    'SMS: moved': 'SMS: báo đổi giờ',
+    'SMS: cancelled': 'SMS: báo hủy',
+    'SMS: answer to the patient': 'SMS: trả lời bệnh nhân',
+    'Email invite': 'Thư mời qua email',
+    'Email invite: moved': 'Thư mời: đổi giờ',
+    'Email invite: cancelled': 'Thư mời: hủy',
 }
 
 ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)')
@@ -210,7 +266,9 @@ def main() -> int:
             return match.group(0)
         return f"{match.group(1)}msgstr {_quote(VI[msgid])}"
 
-    text = ENTRY.sub(fill, text).replace("#, fuzzy\n", "", 1)
+    text = ENTRY.sub(fill, text)
+    # makemessages guesses fuzzy matches, which msgfmt skips: every text here is checked.
+    text = re.sub(r"^#\| .*\n", "", re.sub(r"^#, fuzzy.*\n", "", text, flags=re.M), flags=re.M)
     text = text.replace('"Content-Type: text/plain; charset=CHARSET\\n"', '"Content-Type: text/plain; charset=UTF-8\\n"')
     po.write_text(text, encoding="utf-8")
     subprocess.run(["msgfmt", "--check-format", "-o", str(po.with_suffix(".mo")), str(po)], check=True)

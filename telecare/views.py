@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_date
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from booking import feeds
@@ -233,11 +233,11 @@ def consultation_close(request, pk):
 
 
 PURPOSES = {
-    "booked": _lazy("SMS: booked"), "day_before": _lazy("SMS: reminder the day before"),
-    "hours_before": _lazy("SMS: reminder on the day"), "rescheduled": _lazy("SMS: moved"),
-    "cancelled": _lazy("SMS: cancelled"), "reply": _lazy("SMS: answer to the patient"),
-    "invite_booked": _lazy("Email invite"), "invite_rescheduled": _lazy("Email invite: moved"),
-    "invite_cancelled": _lazy("Email invite: cancelled"),
+    "booked": gettext_lazy("SMS: booked"), "day_before": gettext_lazy("SMS: reminder the day before"),
+    "hours_before": gettext_lazy("SMS: reminder on the day"), "rescheduled": gettext_lazy("SMS: moved"),
+    "cancelled": gettext_lazy("SMS: cancelled"), "reply": gettext_lazy("SMS: answer to the patient"),
+    "invite_booked": gettext_lazy("Email invite"), "invite_rescheduled": gettext_lazy("Email invite: moved"),
+    "invite_cancelled": gettext_lazy("Email invite: cancelled"),
 }
 
 

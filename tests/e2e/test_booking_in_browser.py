@@ -10,6 +10,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import expect
 
+from booking.models import Reminder
 from telecare.models import Consultation, WeeklyAvailability
 from tests.conftest import PASSWORD
 
@@ -85,6 +86,14 @@ def test_station_worker_books_and_the_doctor_sees_it(live_stack, live_daphne, ne
     mails = wait_until(lambda: [p.read_text() for p in live_stack.mail_dir.glob("*")] if live_stack.mail_dir.exists() else [])
     assert len(mails) == 1 and "To: doctor_phoyen@benhvien.example.vn" in mails[0]
     assert 'Content-Type: text/calendar; method="REQUEST"; charset="utf-8"' in mails[0]
+
+    # The stub reports delivery to the app's signed webhook, and the patient's
+    # relative answers "C" from the phone: the consultation is confirmed.
+    booked_sms = Reminder.objects.filter(purpose="booked", recipient=patient.relative_phone)
+    assert wait_until(lambda: booked_sms.filter(status="delivered").exists())
+    answer = live_stack.stub.inbound(patient.relative_phone, "C")
+    assert answer["posts"][0]["status"] == 200, answer
+    assert wait_until(lambda: Consultation.objects.filter(pk=match[1], patient_confirmed_at__isnull=False).exists())
 
 
 def test_worker_of_another_station_gets_404_for_our_patients_booking_page(live_daphne, new_page, doctor_all_week, patient, stranger):

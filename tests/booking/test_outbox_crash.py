@@ -1,0 +1,214 @@
+"""The outbox worker killed with SIGKILL at random moments, over and over, as a
+real process against the test database and the SMS stub process: every message
+still reaches the provider exactly once (booking.worker, "Crash safety")."""
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from booking.models import Reminder
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+STARTUP_SECONDS = 20
+DONE = (Reminder.Status.SENT, Reminder.Status.DELIVERED)
+
+REMINDERS = 500
+RECIPIENTS = 25  # shared numbers: reconciling must tell messages apart by body
+MIN_KILLS = 15
+KILL_AFTER = (0.05, 0.6)  # seconds after the worker says it started
+KILLING_SECONDS = 120
+FINISHING_SECONDS = 60
+
+
+def database_url() -> str:
+    """The test database, for child processes (it exists once the test runs)."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    if connection.vendor == "postgresql":
+        password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+        user = quote(db["USER"], safe="")
+        return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    pytest.skip(f"no DATABASE_URL form for {connection.vendor}")
+
+
+def worker_env(stub, **overrides) -> dict:
+    env = {
+        **os.environ,  # REDIS_URL and the like pass through
+        "DATABASE_URL": database_url(),
+        "SMS_API_BASE": stub.base_url,
+        "OUTBOX_LEASE_SECONDS": "2",  # abandoned claims are taken over quickly
+        "OUTBOX_RETRY_BASE_SECONDS": "1",
+        "OUTBOX_RETRY_MAX_SECONDS": "3",
+        # Kills add attempts too; giving up is not what this test is about.
+        "OUTBOX_MAX_ATTEMPTS": "50",
+        "SMS_TIMEOUT_SECONDS": "2",
+        "SMS_QUIET_HOURS": "00:00-00:00",  # an empty window: the test may run at night
+        "PUBLIC_BASE_URL": "http://127.0.0.1:9",  # status callbacks go nowhere, fast
+        "PYTHONUNBUFFERED": "1",  # so the "started" line shows at once
+    }
+    env.update(overrides)
+    return env
+
+
+class WorkerProcess:
+    """One `manage.py outbox_worker` process, its output in a file."""
+
+    def __init__(self, env: dict, output: Path, *options: str):
+        self.output = output
+        python = PYTHON if PYTHON.exists() else Path(sys.executable)
+        command = [str(python), "manage.py", "outbox_worker", "--batch-size", "5", "--idle-sleep", "0.05", *options]
+        with open(output, "w") as out:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        self.name = f"{socket.gethostname()}:{self.process.pid}"
+
+    def wait_until_started(self, timeout: float = STARTUP_SECONDS) -> None:
+        deadline = time.monotonic() + timeout
+        while f"outbox worker {self.name} started" not in self.output.read_text():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"outbox worker did not start:\n{self.output.read_text()}")
+            time.sleep(0.01)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> int:
+        """SIGTERM, then SIGKILL after 10 s; answers the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        return self.process.returncode
+
+
+def queue_numbered_reminders(count: int, *, recipients: int) -> list[Reminder]:
+    now = timezone.now()
+    return Reminder.objects.bulk_create(
+        Reminder(
+            channel=Reminder.Channel.SMS, purpose="day_before", source="test.event", source_id=n, source_version=None,
+            recipient=f"+8491{n % recipients:07d}", body=f"TYT Phuc Thuan: nhac lich kham so {n:04d}.",
+            due_at=now, next_attempt_at=now, stale_at=now + timedelta(hours=1),
+        )
+        for n in range(count)
+    )
+
+
+def open_count() -> int:
+    return Reminder.objects.filter(status__in=Reminder.OPEN_STATUSES).count()
+
+
+def wait_until_all_done(timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while open_count():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def outbound(stub) -> list[dict]:
+    return [m for m in stub.messages() if m["direction"] == "outbound-api"]
+
+
+def assert_each_reminder_sent_exactly_once(reminders, messages):
+    """Every body reached the provider once, and its row holds that message's id."""
+    by_body = Counter(m["body"] for m in messages)
+    expected = {r.body for r in reminders}
+    twice = sorted(body for body, n in by_body.items() if n > 1)
+    lost = sorted(expected - set(by_body))
+    assert not twice, f"{len(twice)} sent more than once, e.g. {twice[:5]}"
+    assert not lost, f"{len(lost)} never reached the provider, e.g. {lost[:5]}"
+    assert set(by_body) == expected
+    sid_of = {m["body"]: m["sid"] for m in messages}
+    wrong = [(r.pk, r.status, r.provider_sid, sid_of[r.body]) for r in reminders
+             if r.status not in DONE or r.provider_sid != sid_of[r.body]]
+    assert not wrong, f"{len(wrong)} rows not sent or holding another id, e.g. {wrong[:5]}"
+    sids = [r.provider_sid for r in reminders]
+    assert len(set(sids)) == len(sids)
+
+
+def created_at(message: dict) -> datetime:
+    """When the stub stored it, to the microsecond (its first history entry)."""
+    return datetime.fromisoformat(message["history"][0]["at"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_at_random_moments_sends_every_reminder_exactly_once(start_sms_stub, tmp_path):
+    seed = random.SystemRandom().randrange(2**32)
+    print(f"random seed {seed} (set it in the test to replay the same kill times)")
+    rng = random.Random(seed)
+    reminders = queue_numbered_reminders(REMINDERS, recipients=RECIPIENTS)
+    log_path = tmp_path / "outbound.jsonl"
+    stub = start_sms_stub(log_path=log_path)
+    env = worker_env(stub)
+
+    kills = kills_with_work_left = 0
+    timeouts_set = timeouts_taken = 0
+    started = time.monotonic()
+    while time.monotonic() - started < KILLING_SECONDS and (kills < MIN_KILLS or open_count()):
+        if kills == 4:
+            # Stored at the provider but answered after the client gave up: must be reconciled.
+            timeouts_set = 2
+            stub.faults(mode="timeout", count=timeouts_set, delay=3)
+        elif kills == 8:
+            faults = stub.faults()  # no change, the current state
+            timeouts_taken = timeouts_set - (faults["count"] if faults["mode"] == "timeout" else 0)
+            stub.faults(mode="error500", count=3)  # refused: reconciling finds nothing, sends
+        worker = WorkerProcess(env, tmp_path / f"worker-{kills}.out")
+        try:
+            worker.wait_until_started()
+            time.sleep(rng.uniform(*KILL_AFTER))
+        finally:
+            worker.kill()
+        kills += 1
+        kills_with_work_left += bool(open_count())
+    killing_seconds = time.monotonic() - started
+    stub.faults(mode="none")
+
+    # A last worker, never killed, finishes what the kills left behind.
+    last = WorkerProcess(env, tmp_path / "worker-last.out")
+    try:
+        last.wait_until_started()
+        finished = wait_until_all_done(FINISHING_SECONDS)
+    finally:
+        last.stop()
+    assert finished, f"{open_count()} still open {FINISHING_SECONDS} s after the last kill\n{last.output.read_text()}"
+
+    reminders = list(Reminder.objects.order_by("pk"))
+    messages = outbound(stub)
+    assert_each_reminder_sent_exactly_once(reminders, messages)
+    logged = [line for line in log_path.read_text().splitlines() if line.strip()]
+    assert len(logged) == len(messages) == REMINDERS
+
+    # Adopted: the provider had the message before the claim that recorded it,
+    # that is an earlier attempt sent it and died or timed out before knowing.
+    stored_at = {m["sid"]: created_at(m) for m in messages}
+    adopted = [r for r in reminders if stored_at[r.provider_sid] < r.claimed_at]
+    retried = [r for r in reminders if r.attempts > 1]
+    print(
+        f"{kills} kills ({kills_with_work_left} with work left) in {killing_seconds:.1f} s; "
+        f"{len(retried)} reminders took more than one attempt (most: {max(r.attempts for r in reminders)}), "
+        f"{len(adopted)} of them were found at the provider and adopted instead of sent again; "
+        f"{timeouts_taken} time-outs injected"
+    )
+    assert kills >= MIN_KILLS
+    assert all(r.needs_reconcile is False for r in reminders)
+    # Each time-out left a stored message its worker never heard about.
+    assert len(adopted) >= timeouts_taken
