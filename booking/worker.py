@@ -112,7 +112,22 @@ class OutboxWorker:
                         sent_at=self.now()):
             apply_status_reports(sid)
 
+    def _renew_claim(self, reminder: Reminder) -> bool:
+        """Restart the lease right before talking to the provider. A message of a
+        batch can wait behind slow calls; if its lease ran out meanwhile another
+        worker may have it, and sending it here could send it twice."""
+        now = self.now()
+        renewed = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, claimed_by=self.name,
+                                          claimed_at=reminder.claimed_at).update(claimed_at=now)
+        if not renewed:
+            log.info("outbox: message %s was taken over by another worker; leaving it", reminder.pk)
+            return False
+        reminder.claimed_at = now
+        return True
+
     def deliver(self, reminder: Reminder):
+        if not self._renew_claim(reminder):
+            return
         now = self.now()
         if reminder.channel == Reminder.Channel.SMS and reminder.needs_reconcile:
             try:

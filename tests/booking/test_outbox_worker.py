@@ -181,3 +181,16 @@ def test_an_email_invite_carries_the_calendar_inline_and_attached(worker, clock,
     assert message.to == ["bs@benhvien.example.vn"]
     assert message.alternatives[0].mimetype == "text/calendar; method=REQUEST"
     assert message.attachments[0][0] == "invite.ics"
+
+
+def test_a_message_whose_claim_was_taken_over_mid_batch_is_left_alone(sms_stub, worker, clock):
+    first, second = queue_sms(clock, text="first"), queue_sms(clock, text="second")
+    claimed = claim_due(worker=worker.name, now=clock(), limit=10)
+    # While the worker was busy with the first, its lease on the second ran out
+    # and another worker took it over.
+    Reminder.objects.filter(pk=second.pk).update(claimed_by="other-worker")
+    for reminder in claimed:
+        worker.deliver(reminder)
+    assert [m["body"] for m in outbound(sms_stub)] == ["first"]
+    second.refresh_from_db()
+    assert second.status == "sending" and second.claimed_by == "other-worker"

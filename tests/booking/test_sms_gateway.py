@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from booking.signatures import is_valid_signature
-from booking.sms import InvalidNumber, OptedOut, Rejected, RetryLater, SmsGateway
+from booking.sms import InvalidNumber, OptedOut, RetryLater, SmsGateway
 
 SENDER = "+84900000000"
 PATIENT = "+84912345678"

@@ -1,7 +1,8 @@
 """python manage.py outbox_worker: sends due SMS reminders and email invites.
 
 Run one or several (on PostgreSQL they share the outbox through row locks).
-Stops cleanly on SIGTERM or SIGINT after the message in hand.
+Stops cleanly on SIGTERM or SIGINT after the batch in hand (at most --batch-size
+messages, each bounded by SMS_TIMEOUT_SECONDS).
 """
 
 import signal
