@@ -154,6 +154,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Calls: what the server's aiortc peer announces, and what browsers are told.
+# aioice leaves loopback out on its own; 127.0.0.1 keeps the embedded default
+# and the tests on this machine. Production sets the public interface.
+ICE_HOST_ADDRESSES = env_list("ICE_HOST_ADDRESSES", "127.0.0.1")
+STUN_URLS = env_list("STUN_URLS")
+ICE_SERVERS = [{"urls": STUN_URLS}] if STUN_URLS else []
+SIGNALING_MESSAGES_PER_SECOND = env_int("SIGNALING_MESSAGES_PER_SECOND", 20, minimum=1)
+SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
+# Consultation rooms open this long before the start and close this long after the end.
+ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
+ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
+
 # Booking rules
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60, minimum=1)
 

@@ -3,3 +3,10 @@ from django.apps import AppConfig
 
 class SignalingConfig(AppConfig):
     name = "signaling"
+
+    def ready(self):
+        from django.conf import settings
+
+        from signaling.media.aioice_hooks import restrict_host_addresses
+
+        restrict_host_addresses(settings.ICE_HOST_ADDRESSES)

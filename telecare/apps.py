@@ -8,7 +8,9 @@ class TelecareConfig(AppConfig):
 
     def ready(self):
         from booking import feeds, outbox
+        from signaling.rooms import register_room_kind
         from telecare import notifications
+        from telecare.rooms import ConsultationRooms
         from telecare.models import Doctor, HealthStation, Patient
 
         outbox.register_source(notifications.SOURCE, outbox.Source(
@@ -16,6 +18,7 @@ class TelecareConfig(AppConfig):
             on_reply=notifications.on_reply,
             on_delivery_failed=notifications.on_delivery_failed,
         ))
+        register_room_kind(ConsultationRooms())
         feeds.register_owner(Doctor, events=notifications.doctor_events, name=lambda d: f"Lịch khám – {d.name}")
         feeds.register_owner(HealthStation, events=notifications.station_events, name=lambda s: f"Lịch khám – {s.name}")
         feeds.register_owner(Patient, events=notifications.patient_events, name=lambda p: f"Lịch khám – {p.full_name}")

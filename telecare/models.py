@@ -292,6 +292,23 @@ class Consultation(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("telecare:consultation", args=[self.pk])
 
+    def room_window(self) -> tuple[datetime, datetime]:
+        """When the call's room is open: a little before the start, a while after the end."""
+        return (
+            self.starts_at - timedelta(minutes=settings.ROOM_OPENS_MINUTES_BEFORE),
+            self.ends_at + timedelta(minutes=settings.ROOM_CLOSES_MINUTES_AFTER),
+        )
+
+    def side_of(self, user) -> str | None:
+        """'doctor' for the consultation's doctor, 'station' for its station's staff, else None."""
+        doctor = getattr(user, "doctor", None)
+        if doctor is not None and doctor.pk == self.doctor_id:
+            return "doctor"
+        staff = getattr(user, "station_staff", None)
+        if staff is not None and staff.station_id == self.station_id:
+            return "station"
+        return None
+
     def can_be_changed_by(self, user) -> bool:
         """Station staff of the consultation's station may move or cancel it."""
         staff = getattr(user, "station_staff", None)
@@ -320,6 +337,7 @@ class AuditEntry(models.Model):
         VIEW_CONSULTATION = "view_consultation", _("Viewed consultation")
         LIST_PATIENT = "list_patient", _("Patient listed in search results")
         REGISTER_PATIENT = "register_patient", _("Registered patient")
+        JOIN_ROOM = "join_room", _("Joined the consultation's call")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)

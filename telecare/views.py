@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from booking import feeds
+from signaling.pages import room_config
 from telecare import actions, notifications
 from telecare.access import get_consultation_for, get_patient_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
@@ -272,6 +273,9 @@ def feed_url(request, owner):
 
 @login_required
 def room(request, room_id):
-    """The consultation's room. The video call itself arrives with the signalling issue."""
-    consultation = get_object_or_404(Consultation.objects.visible_to(request.user).select_related("doctor__user", "station"), room_id=room_id)
-    return render(request, "telecare/room.html", {"c": consultation})
+    """The consultation's call. The socket decides who may enter and when; the
+    page only shows the consultation to those who may see it."""
+    consultation = get_object_or_404(
+        Consultation.objects.visible_to(request.user).select_related("doctor__user", "station", "patient"), room_id=room_id
+    )
+    return render(request, "telecare/room.html", {"c": consultation, "room_config": room_config(room_id)})

@@ -137,3 +137,4 @@ def api_for():
 
 
 from tests.sms_stub_fixtures import callback_receiver, shared_sms_stub, sms_stub, start_sms_stub  # noqa: E402,F401
+from tests.live_server import live_daphne, live_stack  # noqa: E402,F401

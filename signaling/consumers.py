@@ -1,0 +1,166 @@
+"""The room socket, /ws/rooms/<room_id>/: thin over signaling.messages (parsing),
+signaling.rooms (admission) and the room's media router."""
+
+import asyncio
+import logging
+import uuid
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from signaling import messages
+from signaling.media import router as media
+from signaling.messages import ProtocolError
+from signaling.ratelimit import TokenBucket
+from signaling.rooms import NOT_LOGGED_IN, TOO_MANY_MESSAGES, admit
+
+log = logging.getLogger(__name__)
+
+# Other participants answer a newcomer's hello through the channel layer; the
+# "joined" message waits this long to list them.
+PRESENCE_WAIT_SECONDS = 0.15
+FLOOD_STRIKES = 3
+
+
+@database_sync_to_async
+def admit_user(room_id, user):
+    return admit(room_id, user)
+
+
+@database_sync_to_async
+def record_join(kind, room_id, user, ip_address):
+    kind.joined(room_id, user, ip_address)
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
+        self.group = f"room.{self.room_id}"
+        self.participant_id = uuid.uuid4().hex[:12]
+        self.admission = None
+        self.joined = False
+        self.others: dict[str, dict] = {}
+        self.state = messages.MediaState()
+        self.limiter = TokenBucket(rate=settings.SIGNALING_MESSAGES_PER_SECOND, burst=settings.SIGNALING_MESSAGE_BURST)
+        self.strikes = 0
+        # Accept first: a refusal then reaches the page as a close code and a reason.
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.refuse(NOT_LOGGED_IN, "not_logged_in", _("Log in to enter the room."))
+            return
+        admission, self.kind = await admit_user(self.room_id, user)
+        if not admission.allowed:
+            await self.refuse(admission.close_code, admission.code, admission.message)
+            return
+        self.admission = admission
+
+    async def refuse(self, close_code: int, code: str, message: str):
+        await self.send(messages.error(code, str(message)))
+        await self.close(code=close_code)
+
+    async def disconnect(self, close_code):
+        await self.leave_room()
+
+    async def leave_room(self):
+        if self.joined:
+            self.joined = False
+            await media.leave_room(self.room_id, self.participant_id)
+            await self.channel_layer.group_send(self.group, {"type": "signal.participant_left", "id": self.participant_id})
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.admission is None:
+            return  # refused; the socket is closing
+        if not self.limiter.allow():
+            self.strikes += 1
+            await self.send(messages.error("too_many", _("Too many messages; slow down.")))
+            if self.strikes >= FLOOD_STRIKES:
+                await self.close(code=TOO_MANY_MESSAGES)
+            return
+        try:
+            message = messages.parse(text_data if bytes_data is None else None)
+            await getattr(self, f"on_{message.type}")(message)
+        except ProtocolError as error:
+            await self.send(messages.error(error.code, error.message))
+        except media.MediaError as error:
+            await self.send(messages.error("media_error", str(error)))
+
+    def require_joined(self):
+        if not self.joined:
+            raise ProtocolError("not_joined", "send 'join' first")
+
+    async def on_join(self, message):
+        if self.joined:
+            raise ProtocolError("already_joined", "already in the room")
+        client = self.scope.get("client") or [None]
+        await record_join(self.kind, self.room_id, self.scope["user"], client[0])
+        self.joined = True
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_send(self.group, {"type": "signal.participant_joined", **self.me()})
+        asyncio.get_running_loop().call_later(PRESENCE_WAIT_SECONDS, lambda: asyncio.ensure_future(self.send_joined()))
+
+    def me(self) -> dict:
+        participant = self.admission.participant
+        return {"id": self.participant_id, "name": participant.name, "side": participant.side,
+                "channel": self.channel_name, "media": messages.state_dict(self.state)}
+
+    @staticmethod
+    def public(info: dict) -> dict:
+        return {key: info[key] for key in ("id", "name", "side", "media")}
+
+    async def send_joined(self):
+        if self.joined:
+            await self.send(messages.dump(
+                "joined", you=self.public(self.me()), participants=[self.public(o) for o in self.others.values()],
+                ice_servers=settings.ICE_SERVERS,
+            ))
+
+    async def on_leave(self, message):
+        await self.leave_room()
+        await self.close(code=1000)
+
+    async def on_offer(self, message):
+        self.require_joined()
+        router = media.router_for(self.room_id, ice_servers=settings.ICE_SERVERS)
+        answer = await router.offer(self.participant_id, self.admission.participant.side, message.sdp)
+        await self.send(messages.dump("answer", sdp=answer))
+
+    async def on_ice(self, message):
+        self.require_joined()
+        router = media.routers.get(self.room_id)
+        if router is None:
+            raise ProtocolError("no_offer", "send an offer before ICE candidates")
+        await router.add_candidate(self.participant_id, message.candidate, message.sdp_mid, message.sdp_mline_index)
+
+    async def on_media(self, message):
+        self.require_joined()
+        self.state = message
+        router = media.routers.get(self.room_id)
+        if router is not None:
+            router.set_audio_only(self.participant_id, message.audio_only)
+        await self.channel_layer.group_send(self.group, {
+            "type": "signal.participant_media", "id": self.participant_id, "media": messages.state_dict(message),
+        })
+
+    # Events from the room's other participants, through the channel layer.
+    async def signal_participant_joined(self, event):
+        if event["id"] == self.participant_id:
+            return
+        self.others[event["id"]] = event
+        await self.channel_layer.send(event["channel"], {"type": "signal.participant_present", **self.me()})
+        await self.send(messages.dump("participant-joined", participant=self.public(event)))
+
+    async def signal_participant_present(self, event):
+        self.others[event["id"]] = event
+
+    async def signal_participant_left(self, event):
+        if self.others.pop(event["id"], None) is not None:
+            await self.send(messages.dump("participant-left", id=event["id"]))
+
+    async def signal_participant_media(self, event):
+        if event["id"] in self.others:
+            self.others[event["id"]]["media"] = event["media"]
+            await self.send(messages.dump("participant-media", id=event["id"], media=event["media"]))

@@ -1,0 +1,80 @@
+"""A track the server sends to a participant, fed by whichever other
+participant's track the router connects to it, or by nothing (then it sends
+nothing) while nobody is there or the participant is in audio-only mode."""
+
+import asyncio
+
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+
+class ForwardTrack(MediaStreamTrack):
+    def __init__(self, kind: str):
+        super().__init__()
+        self.kind = kind
+        self._source: MediaStreamTrack | None = None
+        self._paused = False
+        self._changed = asyncio.Event()
+        self._pending: asyncio.Future | None = None  # a recv() on the current source
+        self.origin: MediaStreamTrack | None = None
+        self.frames = 0
+
+    @property
+    def source(self) -> MediaStreamTrack | None:
+        return self._source
+
+    def use(self, source: MediaStreamTrack | None, *, origin: MediaStreamTrack | None = None) -> None:
+        """Send what `source` gives; `origin` names the participant's track it
+        relays, so the router can tell whether the wiring changed."""
+        if source is self._source:
+            return
+        self._drop_pending()
+        self.origin = origin or source
+        previous, self._source = self._source, source
+        if previous is not None:
+            previous.stop()
+        self._changed.set()
+
+    def pause(self, paused: bool) -> None:
+        self._paused = paused
+        self._changed.set()
+
+    def _drop_pending(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    async def recv(self):
+        while self.readyState == "live":
+            source = self._source
+            self._changed.clear()
+            if source is None or self._paused:
+                await self._changed.wait()
+                continue
+            if self._pending is None:
+                self._pending = asyncio.ensure_future(source.recv())
+            # Wait for a frame, or for a change (rewired, paused, stopped):
+            # a source that went quiet must not hold this track forever.
+            change = asyncio.ensure_future(self._changed.wait())
+            await asyncio.wait({self._pending, change}, return_when=asyncio.FIRST_COMPLETED)
+            change.cancel()
+            if self._pending is None or not self._pending.done() or source is not self._source:
+                continue
+            pending, self._pending = self._pending, None
+            try:
+                frame = pending.result()
+            except MediaStreamError:
+                if self._source is source:  # that participant left; wait for the next
+                    self._source = self.origin = None
+                continue
+            if not self._paused:
+                self.frames += 1
+                return frame
+        raise MediaStreamError
+
+    def stop(self) -> None:
+        self._drop_pending()
+        if self._source is not None:
+            self._source.stop()
+            self._source = self.origin = None
+        super().stop()
+        self._changed.set()

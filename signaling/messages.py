@@ -1,0 +1,118 @@
+"""The room protocol (docs/signaling.md): JSON messages with a `type` and the
+protocol version `v`. Parsing validates everything a client sends; anything
+wrong becomes a ProtocolError with a code the page can show."""
+
+import json
+from dataclasses import asdict, dataclass
+
+from aiortc.sdp import SessionDescription
+
+VERSION = 1
+MAX_MESSAGE_BYTES = 64 * 1024  # an SDP offer with every codec is about 10 kB
+MAX_CANDIDATE_CHARS = 1024
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Join:
+    type = "join"
+
+
+@dataclass(frozen=True)
+class Leave:
+    type = "leave"
+
+
+@dataclass(frozen=True)
+class Description:
+    """An offer or an answer."""
+
+    type: str
+    sdp: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    candidate: str
+    sdp_mid: str | None
+    sdp_mline_index: int | None
+    type = "ice"
+
+
+@dataclass(frozen=True)
+class MediaState:
+    muted: bool = False
+    camera_off: bool = False
+    audio_only: bool = False
+    type = "media"
+
+
+def _require(data: dict, key: str, kind, *, optional=False):
+    value = data.get(key)
+    if value is None and optional:
+        return None
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise ProtocolError("bad_field", f"'{key}' must be a {kind.__name__}")
+    return value
+
+
+def _parse_sdp(sdp: str) -> str:
+    try:
+        parsed = SessionDescription.parse(sdp)
+    except Exception:  # aiortc raises ValueError, IndexError, KeyError... on bad SDP
+        raise ProtocolError("bad_sdp", "the SDP does not parse") from None
+    if not parsed.media:
+        raise ProtocolError("bad_sdp", "the SDP has no media")
+    return sdp
+
+
+def parse(raw: str | bytes | None) -> Join | Leave | Description | Candidate | MediaState:
+    if raw is None:
+        raise ProtocolError("bad_message", "send JSON text messages")
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", f"messages are limited to {MAX_MESSAGE_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("bad_json", "the message is not JSON") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("bad_message", "a message is a JSON object")
+    if data.get("v") != VERSION:
+        raise ProtocolError("bad_version", f"this server speaks protocol version {VERSION}")
+    kind = data.get("type")
+    if kind == "join":
+        return Join()
+    if kind == "leave":
+        return Leave()
+    if kind == "offer":
+        return Description("offer", _parse_sdp(_require(data, "sdp", str)))
+    if kind == "ice":
+        candidate = _require(data, "candidate", str)
+        if len(candidate) > MAX_CANDIDATE_CHARS:
+            raise ProtocolError("bad_field", "the ICE candidate is too long")
+        index = _require(data, "sdpMLineIndex", int, optional=True)
+        if index is not None and not 0 <= index < 16:
+            raise ProtocolError("bad_field", "'sdpMLineIndex' is out of range")
+        return Candidate(candidate, _require(data, "sdpMid", str, optional=True), index)
+    if kind == "media":
+        return MediaState(**{key: bool(data.get(key, False)) for key in ("muted", "camera_off", "audio_only")})
+    raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
+
+
+def dump(kind: str, **fields) -> str:
+    """A server message as JSON text."""
+    return json.dumps({"v": VERSION, "type": kind, **fields}, ensure_ascii=False)
+
+
+def error(code: str, message: str) -> str:
+    return dump("error", code=code, message=message)
+
+
+def state_dict(state: MediaState) -> dict:
+    return asdict(state)

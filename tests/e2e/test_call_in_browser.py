@@ -1,0 +1,102 @@
+"""A doctor page and a station page in Chromium hold a consultation through
+daphne and the server's aiortc peer: each decodes the other's video."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from telecare.models import AuditEntry, Consultation
+from tests.e2e.test_booking_in_browser import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INBOUND_VIDEO = """async () => {
+  if (!window.room || !window.room.pc) return null;
+  const stats = await window.room.pc.getStats();
+  let frames = null;
+  stats.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded; });
+  return frames;
+}"""
+
+
+@pytest.fixture
+def consultation(doctor, patient, station_worker):
+    now = timezone.now()
+    return Consultation.objects.create(
+        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
+        reason="Ho", booked_by=station_worker,
+    )
+
+
+def frames_decoded(page, at_least: int, timeout: float = 20) -> int:
+    deadline = time.monotonic() + timeout
+    frames = None
+    while time.monotonic() < deadline:
+        frames = page.evaluate(INBOUND_VIDEO)
+        if frames is not None and frames >= at_least:
+            return frames
+        time.sleep(0.25)
+    return frames or 0
+
+
+def test_doctor_and_station_see_each_other(live_daphne, new_page, consultation, doctor, station_worker):
+    pages = {}
+    for name, user in [("doctor", doctor.user), ("station", station_worker)]:
+        page = new_page()
+        log_in(page, live_daphne, user)
+        page.goto(f"{live_daphne}{consultation.room_url()}")
+        pages[name] = page
+    for name, page in pages.items():
+        first = frames_decoded(page, 10)
+        assert first >= 10, f"{name} decoded {first} frames"
+        later = frames_decoded(page, first + 15)
+        assert later > first, f"{name}'s decoded frames stopped growing at {first}"
+    assert pages["doctor"].locator("[data-room=others]").text_content() == "Trạm Y tế xã Phúc Thuận"
+    assert "Nguyễn Văn Minh" in pages["station"].locator("[data-room=others]").text_content()
+    artifacts = settings.BASE_DIR / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    pages["doctor"].screenshot(path=artifacts / "e2e-call-doctor.png", full_page=True)
+    pages["station"].screenshot(path=artifacts / "e2e-call-station.png", full_page=True)
+
+    # Muting and audio-only reach the other side.
+    pages["station"].click("[data-room=mute]")
+    pages["station"].click("[data-room=audio-only]")
+    others = pages["doctor"].locator("[data-room=others]")
+    deadline = time.monotonic() + 10
+    while "chỉ âm thanh" not in others.text_content() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "tắt tiếng" in others.text_content() and "chỉ âm thanh" in others.text_content()
+    assert sorted(AuditEntry.objects.filter(action="join_room").values_list("actor_username", flat=True)) == [
+        "doctor_phoyen", "station_phucthuan"]
+
+
+def test_a_stranger_cannot_enter_and_gets_no_media(live_daphne, new_page, consultation, stranger):
+    page = new_page()
+    log_in(page, live_daphne, stranger)
+    assert page.goto(f"{live_daphne}{consultation.room_url()}").status == 404
+    # Even talking to the socket directly: refused with 4403, and no peer connection.
+    outcome = page.evaluate("""(url) => new Promise((resolve) => {
+        const ws = new WebSocket(url);
+        const seen = [];
+        ws.onopen = () => ws.send(JSON.stringify({v: 1, type: "join"}));
+        ws.onmessage = (e) => seen.push(JSON.parse(e.data).type);
+        ws.onclose = (e) => resolve({code: e.code, seen});
+    })""", live_daphne.replace("http", "ws") + f"/ws/rooms/{consultation.room_id}/")
+    assert outcome == {"code": 4403, "seen": ["error"]}
+
+
+def test_a_room_that_is_not_open_yet_says_when_it_opens(live_daphne, new_page, consultation, doctor):
+    later = timezone.now() + timedelta(hours=3)
+    Consultation.objects.filter(pk=consultation.pk).update(starts_at=later, ends_at=later + timedelta(minutes=20))
+    page = new_page()
+    log_in(page, live_daphne, doctor.user)
+    page.goto(f"{live_daphne}{consultation.room_url()}")
+    status = page.locator("[data-room=status]")
+    deadline = time.monotonic() + 10
+    while "Phòng mở lúc" not in (status.text_content() or "") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "Phòng mở lúc" in status.text_content()
+    assert page.locator("[data-room-root]").get_attribute("data-close-code") == "4403"

@@ -1,0 +1,78 @@
+"""Two aiortc participants through the consumer and the media router, in one
+process (the daphne test runs the same over real sockets)."""
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.utils import timezone
+
+from signaling.media import router as media
+from telecare.models import Consultation
+from tests.signaling.call_client import CallClient
+
+
+@pytest.fixture
+def live_consultation(doctor, patient, station_worker):
+    now = timezone.now()
+    return Consultation.objects.create(
+        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
+        reason="Ho", booked_by=station_worker,
+    )
+
+
+def client_over(communicator, shade):
+    return CallClient(lambda text: communicator.send_to(text_data=text), communicator.receive_from, shade=shade)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, live_consultation, doctor, station_worker):
+    path = f"/ws/rooms/{live_consultation.room_id}/"
+    tasks_before = len(asyncio.all_tasks())
+    doctor_socket = WebsocketCommunicator(room_app(doctor.user), path)
+    station_socket = WebsocketCommunicator(room_app(station_worker), path)
+    assert (await doctor_socket.connect())[0] and (await station_socket.connect())[0]
+    doctor_call, station_call = client_over(doctor_socket, 40), client_over(station_socket, 220)
+    try:
+        await doctor_call.join()
+        joined = await station_call.join()
+        assert [p["side"] for p in joined["participants"]] == ["doctor"]
+        await doctor_call.call()
+        await station_call.call()
+        assert await doctor_call.wait_for_frames("video", 10) >= 10
+        assert await station_call.wait_for_frames("video", 10) >= 10
+        assert await doctor_call.wait_for_frames("audio", 20) >= 20
+        assert await station_call.wait_for_frames("audio", 20) >= 20
+        # Each sees the other's picture, not its own: the station's is the bright one.
+        assert min(doctor_call.received.video_shades) > max(station_call.received.video_shades) + 50
+        server_peers = [peer.pc for peer in media.routers[live_consultation.room_id].participants.values()]
+        assert len(server_peers) == 2
+    finally:
+        await doctor_call.close()
+        await station_call.close()
+        await doctor_socket.disconnect()
+        await station_socket.disconnect()
+    # The sockets dropped without 'leave': every server peer is closed, the
+    # room's router is gone, and no task is left behind.
+    assert media.routers == {}
+    assert {pc.connectionState for pc in server_peers} == {"closed"}
+    for _ in range(50):
+        if len(asyncio.all_tasks()) <= tasks_before:
+            break
+        await asyncio.sleep(0.1)
+    assert len(asyncio.all_tasks()) <= tasks_before, asyncio.all_tasks()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_closing_every_room_closes_every_peer(room_app, live_consultation, doctor):
+    socket = WebsocketCommunicator(room_app(doctor.user), f"/ws/rooms/{live_consultation.room_id}/")
+    await socket.connect()
+    call = client_over(socket, 40)
+    await call.join()
+    await call.call()
+    [peer] = media.routers[live_consultation.room_id].participants.values()
+    await media.close_all()  # what shutdown does
+    assert media.routers == {} and peer.pc.connectionState == "closed"
+    await call.close()
+    await socket.disconnect()
