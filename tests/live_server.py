@@ -29,7 +29,10 @@ def database_url(settings_dict) -> str:
         user = quote(settings_dict["USER"] or "")
         if settings_dict["PASSWORD"]:
             user += ":" + quote(settings_dict["PASSWORD"], safe="")
-        return f"postgres://{user}@{settings_dict['HOST']}:{settings_dict['PORT'] or 5432}/{name}"
+        host = settings_dict["HOST"] or ""
+        if host.startswith("/"):  # a Unix socket, as inside the browser tests' network namespace
+            return f"postgres://{user}@{quote(host, safe='')}/{name}"
+        return f"postgres://{user}@{host}:{settings_dict['PORT'] or 5432}/{name}"
     pytest.fail(f"e2e tests run on SQLite or PostgreSQL, not {connection.vendor}")
 
 

@@ -100,3 +100,18 @@ def test_a_room_that_is_not_open_yet_says_when_it_opens(live_daphne, new_page, c
         time.sleep(0.1)
     assert "Phòng mở lúc" in status.text_content()
     assert page.locator("[data-room-root]").get_attribute("data-close-code") == "4403"
+
+
+def test_a_refused_camera_is_explained_and_the_call_still_receives(live_daphne, new_page, consultation, doctor, station_worker):
+    station = new_page()
+    log_in(station, live_daphne, station_worker)
+    station.goto(f"{live_daphne}{consultation.room_url()}")
+    page = new_page()
+    # As when the person clicks "Block" on the browser's camera prompt.
+    page.add_init_script("""navigator.mediaDevices.getUserMedia = () =>
+        Promise.reject(new DOMException("Permission denied", "NotAllowedError"));""")
+    log_in(page, live_daphne, doctor.user)
+    page.goto(f"{live_daphne}{consultation.room_url()}")
+    assert frames_decoded(page, 10) >= 10  # the station's picture still arrives
+    notice = page.locator("[data-room=notice]")
+    assert notice.is_visible() and "Camera hoặc micrô bị từ chối" in notice.text_content()

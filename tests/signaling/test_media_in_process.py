@@ -76,3 +76,36 @@ async def test_closing_every_room_closes_every_peer(room_app, live_consultation,
     assert media.routers == {} and peer.pc.connectionState == "closed"
     await call.close()
     await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_audio_only_stops_video_both_ways_and_keeps_sound(room_app, live_consultation, doctor, station_worker):
+    path = f"/ws/rooms/{live_consultation.room_id}/"
+    doctor_socket = WebsocketCommunicator(room_app(doctor.user), path)
+    station_socket = WebsocketCommunicator(room_app(station_worker), path)
+    await doctor_socket.connect()
+    await station_socket.connect()
+    doctor_call, station_call = client_over(doctor_socket, 40), client_over(station_socket, 220)
+    try:
+        await doctor_call.join()
+        await station_call.join()
+        await doctor_call.call()
+        await station_call.call()
+        assert await doctor_call.wait_for_frames("video", 10) >= 10
+        assert await station_call.wait_for_frames("video", 10) >= 10
+        await station_socket.send_to(text_data='{"v": 1, "type": "media", "audio_only": true}')
+        await asyncio.sleep(0.5)  # frames already on their way still arrive
+        video = (doctor_call.received.frames["video"], station_call.received.frames["video"])
+        audio = (doctor_call.received.frames["audio"], station_call.received.frames["audio"])
+        await asyncio.sleep(1.5)
+        assert (doctor_call.received.frames["video"], station_call.received.frames["video"]) == video
+        assert doctor_call.received.frames["audio"] > audio[0] + 20 and station_call.received.frames["audio"] > audio[1] + 20
+        # Back to video: both pictures return.
+        await station_socket.send_to(text_data='{"v": 1, "type": "media", "audio_only": false}')
+        assert await doctor_call.wait_for_frames("video", video[0] + 5) >= video[0] + 5
+        assert await station_call.wait_for_frames("video", video[1] + 5) >= video[1] + 5
+    finally:
+        await doctor_call.close()
+        await station_call.close()
+        await doctor_socket.disconnect()
+        await station_socket.disconnect()

@@ -18,6 +18,13 @@ export class Room {
     this.el = (name) => root.querySelector(`[data-room="${name}"]`);
   }
 
+  // The camera's problems stay on screen; the connection's state changes below them.
+  warn(text) {
+    const notice = this.el("notice");
+    notice.textContent = text;
+    notice.hidden = false;
+  }
+
   say(text, kind = "info") {
     const status = this.el("status");
     status.textContent = text;
@@ -37,14 +44,19 @@ export class Room {
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({audio: audioId ? {deviceId: {exact: audioId}} : true, video});
     } catch (error) {
-      this.say(error.name === "NotAllowedError" ? this.t.camera_refused : this.t.camera_missing, "error");
+      this.warn(error.name === "NotAllowedError" ? this.t.camera_refused : this.t.camera_missing);
       try {  // without the camera, still with the microphone
         this.stream = await navigator.mediaDevices.getUserMedia({audio: true, video: false});
       } catch {
         this.stream = new MediaStream();
       }
     }
-    this.el("local").srcObject = this.stream;
+    // A video element given a stream without video never gets its metadata and
+    // holds the page's load event: show the preview only when there is a picture.
+    const local = this.el("local");
+    const hasVideo = this.stream.getVideoTracks().length > 0;
+    local.srcObject = hasVideo ? this.stream : null;
+    local.closest("figure").hidden = !hasVideo;
   }
 
   async listDevices() {
