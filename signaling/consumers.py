@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Other participants answer a newcomer's hello through the channel layer; the
 # "joined" message waits this long to list them.
-PRESENCE_WAIT_SECONDS = 0.15
+PRESENCE_WAIT_SECONDS = 0.05
 FLOOD_STRIKES = 3
 
 

@@ -9,9 +9,8 @@ participant. One router per room, in this process (`routers`).
 import asyncio
 import logging
 
-from aiortc.contrib.media import MediaRelay
-
 from signaling.media.peer import KINDS, ParticipantPeer
+from signaling.media.relay import BoundedRelay
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +24,7 @@ class RoomMediaRouter:
         self.room_id = room_id
         self.ice_servers = ice_servers
         self.participants: dict[str, ParticipantPeer] = {}
-        self.relay = MediaRelay()
+        self.relay = BoundedRelay()
 
     # The interface the consumer uses.
     async def offer(self, participant_id: str, side: str, sdp: str) -> str:
@@ -65,6 +64,7 @@ class RoomMediaRouter:
 
     async def close(self) -> None:
         await asyncio.gather(*(self.leave(pid) for pid in list(self.participants)))
+        self.relay.close()
 
     @property
     def is_empty(self) -> bool:
@@ -91,8 +91,7 @@ class RoomMediaRouter:
                 if source is None:
                     forward.use(None)
                 elif forward.origin is not source:
-                    # Unbuffered: a receiver that falls behind gets the latest frame, not a backlog.
-                    forward.use(self.relay.subscribe(source, buffered=False), origin=source)
+                    forward.use(self.relay.subscribe(source), origin=source)
 
 
 routers: dict[str, RoomMediaRouter] = {}
@@ -111,6 +110,7 @@ async def leave_room(room_id: str, participant_id: str) -> None:
     await router.leave(participant_id)
     if router.is_empty:
         routers.pop(room_id, None)
+        router.relay.close()
 
 
 async def close_all() -> None:
