@@ -62,6 +62,7 @@ async def test_the_room_opens_fifteen_minutes_before_and_closes_thirty_after(roo
     now = timezone.now()
     early = await database(consultation_at, doctor, patient, station_worker, now + timedelta(minutes=16))
     await expect_refusal(await connect(room_app, doctor.user, early.room_id), 4403, "not_open_yet")
+    await database(lambda: Consultation.objects.filter(pk=early.pk).delete())  # it would overlap the next
     soon = await database(consultation_at, doctor, patient, station_worker, now + timedelta(minutes=14))
     socket = await connect(room_app, doctor.user, soon.room_id)
     assert (await send(socket, type="join"))["type"] == "joined"
