@@ -11,13 +11,13 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from booking.models import Reminder
+from tests.live_server import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -51,22 +51,10 @@ execute_from_command_line(["manage.py", *sys.argv[1:]])
 """
 
 
-def database_url() -> str:
-    """The test database, for child processes (it exists once the test runs)."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{Path(db['NAME']).resolve()}"
-    if connection.vendor == "postgresql":
-        password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
-        user = quote(db["USER"], safe="")
-        return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    pytest.skip(f"no DATABASE_URL form for {connection.vendor}")
-
-
 def worker_env(stub, **overrides) -> dict:
     env = {
         **os.environ,  # REDIS_URL and the like pass through
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": database_url(connection.settings_dict),
         "SMS_API_BASE": stub.base_url,
         "OUTBOX_LEASE_SECONDS": "2",  # abandoned claims are taken over quickly
         "OUTBOX_RETRY_BASE_SECONDS": "1",

@@ -1,7 +1,6 @@
 """Two outbox worker processes share one outbox on PostgreSQL (FOR UPDATE SKIP
 LOCKED in booking.worker.claim_due): each message goes out once, and both work."""
 
-import time
 from collections import Counter
 
 import pytest
