@@ -87,6 +87,18 @@ def enqueue_sms(*, source: str, source_id: int, version: int, purpose: str, to: 
     )
 
 
+def enqueue_reply(*, to: str, text: str, about: Reminder | None, now: datetime | None = None) -> Reminder:
+    """An answer to a phone that just wrote to us: sent at once, whatever the
+    hour, and whatever has happened since to what it is about (no version)."""
+    now = now or timezone.now()
+    return Reminder.objects.create(
+        channel=Reminder.Channel.SMS, purpose="reply", recipient=to,
+        source=about.source if about else "booking.reply", source_id=about.source_id if about else 0,
+        source_version=None, body=prepare(text, unicode=settings.SMS_UNICODE),
+        due_at=now, next_attempt_at=now, stale_at=now + timedelta(hours=2),
+    )
+
+
 def enqueue_email(*, source: str, source_id: int, version: int, purpose: str, to: str, subject: str, text: str,
                   calendar: bytes = b"", calendar_method: str = "", stale_at: datetime,
                   now: datetime | None = None) -> Reminder | None:

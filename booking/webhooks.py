@@ -3,20 +3,19 @@ Both check X-Twilio-Signature against SMS_AUTH_TOKEN and the public URL."""
 
 import logging
 import unicodedata
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.http import HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from booking.delivery import record_status_report
 from booking.models import InboundMessage, Reminder, SmsOptOut
+from booking import outbox
 from booking.outbox import source_for
 from booking.signatures import is_valid_signature
-from booking.sms_text import prepare, strip_diacritics
+from booking.sms_text import strip_diacritics
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +65,6 @@ def _latest_reminder_to(number: str) -> Reminder | None:
     )
 
 
-def _reply(number: str, text: str, about: Reminder | None):
-    """Answers go through the outbox like every other message."""
-    now = timezone.now()
-    Reminder.objects.create(
-        channel=Reminder.Channel.SMS, purpose="reply", recipient=number,
-        source=about.source if about else "booking.reply", source_id=about.source_id if about else 0,
-        source_version=None, body=prepare(text, unicode=settings.SMS_UNICODE),
-        due_at=now, next_attempt_at=now, stale_at=now + timedelta(hours=2),
-    )
-
-
 def handle_inbound(message: InboundMessage) -> str:
     """Act on a reply once; returns what was done."""
     word = keyword(message.body)
@@ -95,9 +83,9 @@ def handle_inbound(message: InboundMessage) -> str:
         answer = "confirm" if word in CONFIRM else "cancel"
         text = source.on_reply(reminder.source_id, answer)
         if text:
-            _reply(number, text, reminder)
+            outbox.enqueue_reply(to=number, text=text, about=reminder)
         return answer
-    _reply(number, HELP_TEXT, reminder)
+    outbox.enqueue_reply(to=number, text=HELP_TEXT, about=reminder)
     return "help"
 
 
