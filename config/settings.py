@@ -165,6 +165,13 @@ SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
 # Consultation rooms open this long before the start and close this long after the end.
 ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
+# Lesson rooms open this long before the lesson (they close like consultation rooms, or when the teacher ends the lesson).
+LESSON_ROOM_OPENS_MINUTES_BEFORE = env_int("LESSON_ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
+
+# Lesson recordings: where the files are written, and how many days they are kept
+# (python manage.py purge_recordings deletes older ones).
+RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR") or str(VAR_DIR / "recordings"))
+RECORDINGS_KEEP_DAYS = env_int("RECORDINGS_KEEP_DAYS", 30, minimum=1)
 
 # Booking rules
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60, minimum=1)
