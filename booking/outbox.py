@@ -112,12 +112,16 @@ def enqueue_email(*, source: str, source_id: int, version: int, purpose: str, to
     )
 
 
-def withdraw(*, source: str, source_id: int) -> int:
-    """Withdraw what has not gone out yet (a change makes it wrong). A message
-    being sent right now, or one that may have gone out, is left to the worker:
-    it asks the provider first, then re-checks the source."""
+def withdraw(*, source: str, source_id: int | list[int], recipient: str | None = None) -> int:
+    """Withdraw what has not gone out yet (a change makes it wrong), about one
+    source or several, to everyone or one recipient. A message being sent right
+    now, or one that may have gone out, is left to the worker: it asks the
+    provider first, then re-checks the source."""
+    about = {"source_id__in": source_id} if isinstance(source_id, list) else {"source_id": source_id}
+    if recipient is not None:
+        about["recipient"] = recipient
     return Reminder.objects.filter(
-        source=source, source_id=source_id, status=Reminder.Status.PENDING, needs_reconcile=False
+        source=source, **about, status=Reminder.Status.PENDING, needs_reconcile=False
     ).update(
         status=Reminder.Status.WITHDRAWN, updated_at=timezone.now()
     )

@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class ClassroomsConfig(AppConfig):
     name = "classrooms"
     verbose_name = _("Remote lessons")
+
+    def ready(self):
+        from booking import feeds, outbox
+        from classrooms import notifications
+        from classrooms.models import Pupil, SchoolClass, Teacher
+
+        outbox.register_source(notifications.SOURCE, outbox.Source(
+            is_current=notifications.is_current, on_reply=notifications.on_reply,
+        ))
+        feeds.register_owner(SchoolClass, events=notifications.class_events, name=lambda c: f"Lịch học – {c.name} {c.subject}")
+        feeds.register_owner(Teacher, events=notifications.teacher_events, name=lambda t: f"Lịch dạy – {t.name}")
+        feeds.register_owner(Pupil, events=notifications.pupil_events, name=lambda p: f"Lịch học – {p.full_name}")

@@ -321,6 +321,10 @@ class Lesson(models.Model):
                 return "pupil", present
         return None
 
+    def can_be_changed_by(self, user) -> bool:
+        """The class's teacher and its school's staff move, cancel and add lessons."""
+        return self.school_class.is_seen_by(user)
+
     def recordings_visible_to(self, user) -> bool:
         """The teacher, the school's staff and the pupils the account stands for."""
         if not user.is_authenticated:
