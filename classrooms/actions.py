@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from classrooms import notifications
 from classrooms.errors import AlreadyEnrolled, InPast, NotAllowed, NotChangeable, NotOpenYet, NotStarted, TeacherBusy
-from classrooms.models import Attendance, Enrolment, Lesson, Pupil, SchoolClass
+from classrooms.models import Attendance, Enrolment, Lesson, Pupil, Recording, SchoolClass
 from classrooms.timetable import holiday_dates, occurrences
 
 
@@ -238,3 +238,19 @@ def mark_left(attendance_ids, *, now: datetime | None = None) -> int:
     """Close these attendance rows (a row already closed keeps its time)."""
     now = now or timezone.now()
     return Attendance.objects.filter(pk__in=list(attendance_ids), left_at__isnull=True).update(left_at=now)
+
+
+def purge_recordings(*, keep_days: int, now: datetime | None = None) -> tuple[int, int]:
+    """Delete the files of recordings older than keep_days and mark them deleted;
+    answers (recordings purged, bytes freed). A file already gone is no error."""
+    now = now or timezone.now()
+    purged = freed = 0
+    for recording in Recording.objects.kept().filter(started_at__lt=now - timedelta(days=keep_days)):
+        for kind in ("video", "audio"):
+            path = recording.file(kind)
+            if path is not None and path.is_file():
+                freed += path.stat().st_size
+                path.unlink()
+        # Conditional: another purge run that got here first is not counted twice.
+        purged += Recording.objects.filter(pk=recording.pk, deleted_at__isnull=True).update(deleted_at=now)
+    return purged, freed

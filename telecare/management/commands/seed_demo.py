@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from classrooms.demo import seed as seed_classrooms
 from communes.models import Commune, District, Province
 from telecare.models import Doctor, HealthStation, Hospital, Patient, StationStaff, WeeklyAvailability
 
@@ -97,7 +98,11 @@ class Command(BaseCommand):
                     },
                 )
 
+            # The same pilot communes' remote lessons (the demo loads both domains).
+            seed_classrooms(account=account, commune=commune, place_name=c_name, key=commune_key, number=n)
+
         self.stdout.write(self.style.SUCCESS(
             "Demo data ready: admin, station_phucthuan, station_labang, station_binhthanh, station_sangmoc, "
-            "doctor_phoyen, doctor_daitu, doctor_dinhhoa, doctor_vonhai (and digital_<commune>, doctor_<district>_2)."
+            "doctor_phoyen, doctor_daitu, doctor_dinhhoa, doctor_vonhai (and digital_<commune>, doctor_<district>_2); "
+            "teacher_<commune>, pupil_<commune>_1 to _3, point_<commune> (learning point), school_<commune> (school staff)."
         ))
