@@ -1,10 +1,19 @@
 """A track the server sends to a participant, fed by whichever other
 participant's track the router connects to it, or by nothing (then it sends
-nothing) while nobody is there or the participant is in audio-only mode."""
+nothing) while nobody is there or the participant is in audio-only mode.
+
+Decoded frames are re-encoded by the sender; encoded frames (lesson rooms) are
+only packetized, with timestamps kept continuous across a change of source."""
 
 import asyncio
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from signaling.media.encoded import EncodedFrame
+from signaling.media.fanout import Restamp
+
+# A change of source leaves this gap in the timestamps (one frame, roughly).
+SOURCE_CHANGE_GAP = {"audio": 0.02, "video": 1 / 30}
 
 
 class ForwardTrack(MediaStreamTrack):
@@ -17,6 +26,7 @@ class ForwardTrack(MediaStreamTrack):
         self._pending: asyncio.Future | None = None  # a recv() on the current source
         self.origin: MediaStreamTrack | None = None
         self.frames = 0
+        self._restamp = Restamp(SOURCE_CHANGE_GAP[kind])
 
     @property
     def source(self) -> MediaStreamTrack | None:
@@ -68,7 +78,7 @@ class ForwardTrack(MediaStreamTrack):
                 continue
             if not self._paused:
                 self.frames += 1
-                return frame
+                return self._restamp(frame, source) if isinstance(frame, EncodedFrame) else frame
         raise MediaStreamError
 
     def stop(self) -> None:

@@ -3,6 +3,12 @@ receives their audio and video and sends them the others' through ForwardTracks.
 
 The browser always offers; the server answers with every candidate in the SDP
 (aiortc gathers before answering) and takes the browser's trickled candidates.
+Each of the offer's transceivers gets a ForwardTrack, named by kind in offer
+order: "audio", "video", then "audio2" for a second audio transceiver (a
+pupil's, for the voice of whoever has the floor).
+
+With `codecs` (lesson rooms), the peer receives encoded frames instead of
+decoded ones and answers with only those codecs (signaling.media.encoded).
 """
 
 import logging
@@ -11,6 +17,7 @@ from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSession
 from aiortc.mediastreams import MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
+from signaling.media import encoded
 from signaling.media.forward import ForwardTrack
 
 log = logging.getLogger(__name__)
@@ -25,17 +32,24 @@ def rtc_configuration(ice_servers: list[dict]) -> RTCConfiguration:
 
 
 class ParticipantPeer:
-    def __init__(self, participant_id: str, side: str, *, ice_servers: list[dict], on_track, on_failed):
+    def __init__(self, participant_id: str, side: str, *, ice_servers: list[dict], on_track, on_failed,
+                 codecs: dict[str, str] | None = None, on_sender=None):
         self.id = participant_id
         self.side = side
         self.audio_only = False
+        self.codecs = codecs
         self.incoming: dict[str, MediaStreamTrack] = {}
         self.outgoing = {kind: ForwardTrack(kind) for kind in KINDS}
         self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
+        self._on_sender = on_sender
         self._pending_candidates = []
 
         @self.pc.on("track")
         def track_arrived(track):
+            if track.kind in self.incoming:
+                return  # a participant sends one audio and one video
+            if codecs:
+                encoded.receive_encoded(track)
             self.incoming[track.kind] = track
             on_track(self, track)
 
@@ -47,10 +61,18 @@ class ParticipantPeer:
 
     async def answer(self, offer_sdp: str) -> str:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
-        senders = {sender.track for sender in self.pc.getSenders() if sender.track}
-        for kind, track in self.outgoing.items():
-            if track not in senders and any(t.kind == kind for t in self.pc.getTransceivers()):
-                self.pc.addTrack(track)
+        if self.codecs:
+            encoded.keep_only_codecs(self.pc, self.codecs)
+        seen: dict[str, int] = {}
+        for transceiver in self.pc.getTransceivers():
+            kind = transceiver.kind
+            seen[kind] = seen.get(kind, 0) + 1
+            slot = kind if seen[kind] == 1 else f"{kind}{seen[kind]}"
+            track = self.outgoing.setdefault(slot, ForwardTrack(kind))
+            if transceiver.sender.track is None:  # addTrack fills the first free transceiver of the kind: this one
+                sender = self.pc.addTrack(track)
+                if self._on_sender is not None:
+                    self._on_sender(self, slot, sender)
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         for candidate in self._pending_candidates:
             await self.pc.addIceCandidate(candidate)

@@ -3,7 +3,8 @@
 Consultations pair two sides: each participant receives the media of the most
 recent participant of the other side (the doctor sees the station's device,
 the station sees the doctor). Audio-only stops video both ways for that
-participant. One router per room, in this process (`routers`).
+participant. Lessons (signaling.media.lesson) fan the teacher out to every
+pupil. One router per room, in this process (`routers`).
 """
 
 import asyncio
@@ -19,19 +20,23 @@ class MediaError(Exception):
     pass
 
 
-class RoomMediaRouter:
+class MediaRouter:
+    """What every room's router offers the consumer; subclasses wire the tracks."""
+
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
         self.room_id = room_id
         self.ice_servers = ice_servers
         self.participants: dict[str, ParticipantPeer] = {}
-        self.relay = BoundedRelay()
+
+    def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
+        return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
+                               on_track=self._track_arrived, on_failed=self._failed)
 
     # The interface the consumer uses.
     async def offer(self, participant_id: str, side: str, sdp: str) -> str:
         peer = self.participants.get(participant_id)
         if peer is None:
-            peer = ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
-                                   on_track=self._track_arrived, on_failed=self._failed)
+            peer = self._new_peer(participant_id, side)
             self.participants[participant_id] = peer
         try:
             answer = await peer.answer(sdp)
@@ -64,7 +69,6 @@ class RoomMediaRouter:
 
     async def close(self) -> None:
         await asyncio.gather(*(self.leave(pid) for pid in list(self.participants)))
-        self.relay.close()
 
     @property
     def is_empty(self) -> bool:
@@ -76,6 +80,19 @@ class RoomMediaRouter:
 
     async def _failed(self, peer: ParticipantPeer) -> None:
         log.info("room %s: media of %s failed", self.room_id, peer.id)
+
+    def _rewire(self) -> None:
+        raise NotImplementedError
+
+
+class RoomMediaRouter(MediaRouter):
+    def __init__(self, room_id: str, *, ice_servers: list[dict]):
+        super().__init__(room_id, ice_servers=ice_servers)
+        self.relay = BoundedRelay()
+
+    async def close(self) -> None:
+        await super().close()
+        self.relay.close()
 
     def _counterpart(self, peer: ParticipantPeer) -> ParticipantPeer | None:
         others = [p for p in self.participants.values() if p.side != peer.side]
@@ -94,12 +111,12 @@ class RoomMediaRouter:
                     forward.use(self.relay.subscribe(source), origin=source)
 
 
-routers: dict[str, RoomMediaRouter] = {}
+routers: dict[str, MediaRouter] = {}
 
 
-def router_for(room_id: str, *, ice_servers: list[dict]) -> RoomMediaRouter:
+def router_for(room_id: str, *, ice_servers: list[dict], factory=RoomMediaRouter) -> MediaRouter:
     if room_id not in routers:
-        routers[room_id] = RoomMediaRouter(room_id, ice_servers=ice_servers)
+        routers[room_id] = factory(room_id, ice_servers=ice_servers)
     return routers[room_id]
 
 
@@ -110,7 +127,7 @@ async def leave_room(room_id: str, participant_id: str) -> None:
     await router.leave(participant_id)
     if router.is_empty:
         routers.pop(room_id, None)
-        router.relay.close()
+        await router.close()
 
 
 async def close_all() -> None:

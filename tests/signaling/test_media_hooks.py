@@ -41,3 +41,49 @@ def test_a_bad_address_is_refused_and_an_empty_list_restores_aioice():
         assert aioice.ice.get_host_addresses(use_ipv4=False, use_ipv6=True) == ["::1"]
     finally:
         restrict_host_addresses(["127.0.0.1"])
+
+
+# signaling/media/encoded.py: forwarding encoded frames.
+def test_aiortc_still_starts_its_decoder_thread_with_the_module_level_worker():
+    from aiortc import rtcrtpreceiver
+
+    from signaling.media import encoded
+
+    source = inspect.getsource(rtcrtpreceiver.RTCRtpReceiver.receive)
+    assert "target=decoder_worker" in source
+    assert rtcrtpreceiver.decoder_worker is encoded._dispatching_worker
+    assert list(inspect.signature(encoded._decoding_worker).parameters) == ["loop", "input_q", "output_q", "decode_error"]
+    # The receiver hands (codec, JitterFrame) to the worker and the track's queue is `_queue`.
+    handler = inspect.getsource(rtcrtpreceiver.RTCRtpReceiver._handle_rtp_packet)
+    assert "self.__decoder_queue.put((codec, encoded_frame))" in handler
+    assert "self._track._queue" in source
+
+
+def test_aiortc_still_packetizes_whatever_is_not_a_frame():
+    from aiortc import rtcrtpsender
+    from aiortc.codecs import opus, vpx
+
+    source = inspect.getsource(rtcrtpsender.RTCRtpSender._next_encoded_frame)
+    assert "isinstance(data, Frame)" in source and ".pack(data)" in source
+    for encoder in (vpx.Vp8Encoder, opus.OpusEncoder):
+        pack = inspect.getsource(encoder.pack)
+        assert "bytes(packet)" in pack and "packet.pts" in pack and "packet.time_base" in pack
+
+
+def test_aiortc_still_routes_keyframe_requests_and_sends_pli_where_the_hooks_expect():
+    from aiortc import rtcpeerconnection, rtcrtpreceiver, rtcrtpsender
+
+    assert "self._send_keyframe()" in inspect.getsource(rtcrtpsender.RTCRtpSender._handle_rtcp_packet)
+    assert "RTCP_PSFB_PLI" in inspect.getsource(rtcrtpreceiver.RTCRtpReceiver._send_rtcp_pli)
+    # keep_only_codecs narrows transceiver._codecs, which the answer is built from.
+    assert "create_media_description_for_transceiver(" in inspect.getsource(rtcpeerconnection.RTCPeerConnection.createAnswer)
+    assert "codecs=transceiver._codecs" in inspect.getsource(rtcpeerconnection.create_media_description_for_transceiver)
+
+
+def test_vp8_keyframes_are_recognised():
+    from signaling.media.encoded import is_keyframe
+
+    assert is_keyframe("VP8", bytes([0x10, 0x02, 0x00, 0x9D, 0x01, 0x2A]))
+    assert not is_keyframe("VP8", bytes([0x11, 0x02, 0x00]))
+    assert not is_keyframe("VP8", b"")
+    assert is_keyframe("opus", b"\x01")

@@ -1,0 +1,118 @@
+"""The one place that reaches into aiortc's internals for forwarding encoded media
+(aiortc 1.16.0; tests/signaling/test_media_hooks.py fails loudly if an upgrade
+moves any of this).
+
+- Receiving: aiortc decodes every complete frame in a thread started by
+  `RTCRtpReceiver.receive()` with the module-level `decoder_worker`, looked up
+  when the thread starts. `decoder_worker` is replaced by a dispatcher: a track
+  marked with `receive_encoded(track)` gets each frame as an `EncodedFrame`
+  (pts in the codec's clock, keyframes marked) instead of decoded frames; every
+  other track is decoded as before.
+- Sending: an `RTCRtpSender` whose track returns anything but an `av.Frame`
+  only packetizes it (`_next_encoded_frame` calls the codec's `pack()`, which
+  reads `bytes(frame)`, `frame.pts` and `frame.time_base`). Keyframe requests
+  (PLI/FIR) from the receiving browser call the sender's `_send_keyframe()`,
+  whose flag only the encoding path reads; `on_keyframe_request` hooks it.
+- Asking the publisher for a keyframe: `RTCRtpReceiver._send_rtcp_pli`.
+"""
+
+import asyncio
+import logging
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+
+from aiortc import RTCRtpReceiver, RTCRtpSender
+from aiortc import rtcrtpreceiver
+
+log = logging.getLogger(__name__)
+
+_decoding_worker = rtcrtpreceiver.decoder_worker
+_encoded_queues: "weakref.WeakSet[asyncio.Queue]" = weakref.WeakSet()
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedFrame:
+    data: bytes
+    pts: int
+    time_base: Fraction
+    is_keyframe: bool
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
+def is_keyframe(codec_name: str, data: bytes) -> bool:
+    if not data:
+        return False
+    if codec_name == "VP8":  # RFC 6386 9.1: bit 0 of the frame tag is 0 on a key frame
+        return data[0] & 0x01 == 0
+    if codec_name == "H264":  # an IDR slice anywhere in the Annex B access unit
+        return b"\x00\x00\x01\x65" in data or b"\x00\x00\x01\x25" in data or b"\x00\x00\x01\x45" in data
+    return True  # audio: every frame stands alone
+
+
+def _encoded_worker(loop, input_q, output_q, decode_error) -> None:
+    while True:
+        task = input_q.get()
+        if task is None:
+            asyncio.run_coroutine_threadsafe(output_q.put(None), loop)
+            return
+        codec, frame = task
+        # frame.timestamp was unwrapped by the receiver's TimestampMapper, from 0.
+        encoded = EncodedFrame(frame.data, frame.timestamp, Fraction(1, codec.clockRate), is_keyframe(codec.name, frame.data))
+        asyncio.run_coroutine_threadsafe(output_q.put(encoded), loop)
+
+
+def _dispatching_worker(loop, input_q, output_q, decode_error) -> None:
+    worker = _encoded_worker if output_q in _encoded_queues else _decoding_worker
+    worker(loop, input_q, output_q, decode_error)
+
+
+rtcrtpreceiver.decoder_worker = _dispatching_worker
+
+
+def receive_encoded(track) -> None:
+    """The remote track gives `av.Packet`s instead of decoded frames. Call it
+    from the peer connection's "track" event: before the receiver starts."""
+    _encoded_queues.add(track._queue)
+
+
+def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None]) -> None:
+    """`callback` runs whenever the browser this sender sends to asks for a
+    keyframe (PLI or FIR); the sender still sets its own flag too."""
+    own = sender._send_keyframe
+
+    def send_keyframe() -> None:
+        own()
+        callback()
+
+    sender._send_keyframe = send_keyframe
+
+
+async def request_keyframe(receiver: RTCRtpReceiver) -> bool:
+    """Ask the publisher behind `receiver` for a keyframe (RTCP PLI). False
+    while nothing has been received yet (no SSRC to address)."""
+    sources = receiver.getSynchronizationSources()
+    if not sources:
+        return False
+    for source in sources:
+        await receiver._send_rtcp_pli(source.source)
+    return True
+
+
+def keep_only_codecs(pc, names: dict[str, str]) -> None:
+    """Between setRemoteDescription and createAnswer: answer each transceiver
+    with only the named codec of its kind (and its RTX), so that every peer of
+    a room speaks the codec the forwarded frames are in. ValueError when the
+    offer does not include it."""
+    for transceiver in pc.getTransceivers():
+        wanted = names.get(transceiver.kind, "").lower()
+        codecs = transceiver._codecs
+        primary = {c.payloadType for c in codecs if c.name.lower() == wanted}
+        if not primary:
+            raise ValueError(f"the offer's {transceiver.kind} has no {names.get(transceiver.kind)}")
+        transceiver._codecs = [
+            c for c in codecs if c.payloadType in primary or (c.name.lower() == "rtx" and c.parameters.get("apt") in primary)
+        ]

@@ -1,0 +1,172 @@
+"""A lesson room's media: the teacher's voice and picture to every pupil; the
+voice of the pupil who has the floor to the teacher and the other pupils.
+
+fanout="forward" (the default): every incoming track is read as encoded
+frames and fanned out by signaling.media.fanout: nothing is decoded or encoded
+per pupil. fanout="relay": aiortc's stock MediaRelay, which decodes once and
+encodes once per pupil; kept as the baseline bench/fanout.py measures.
+
+Slots of a pupil's peer (docs/signaling.md): "audio" the teacher's voice,
+"video" the teacher's picture, "audio2" the floor. The teacher's "audio"
+carries the floor; their "video" carries nothing.
+"""
+
+import asyncio
+import logging
+
+from aiortc.contrib.media import MediaRelay
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from signaling.media import encoded
+from signaling.media.fanout import FanoutSubscriber, PacketFanout
+from signaling.media.peer import ParticipantPeer
+from signaling.media.router import MediaRouter
+
+log = logging.getLogger(__name__)
+
+TEACHER, PUPIL = "teacher", "pupil"
+CODECS = {"audio": "opus", "video": "VP8"}
+
+
+class LessonMediaRouter(MediaRouter):
+    def __init__(self, room_id: str, *, ice_servers: list[dict], fanout: str = "forward"):
+        super().__init__(room_id, ice_servers=ice_servers)
+        if fanout not in ("forward", "relay"):
+            raise ValueError(f"fanout is 'forward' or 'relay', not {fanout!r}")
+        self.forward = fanout == "forward"
+        self.fanouts: dict[MediaStreamTrack, PacketFanout] = {}
+        self.relay = MediaRelay() if not self.forward else None
+        self._drains: dict[MediaStreamTrack, asyncio.Task] = {}
+        self.floor: str | None = None
+        self.muted: set[str] = set()
+        self.low_data: set[str] = set()
+        self.taps: list = []  # recorders and still pictures: see tap()
+
+    def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
+        return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
+                               on_track=self._track_arrived, on_failed=self._failed,
+                               codecs=CODECS if self.forward else None, on_sender=self._sender_added)
+
+    # What the consumer asks of a lesson room.
+    @property
+    def teacher(self) -> ParticipantPeer | None:
+        teachers = [p for p in self.participants.values() if p.side == TEACHER]
+        return teachers[-1] if teachers else None  # a teacher who reloads the page: the latest
+
+    def give_floor(self, participant_id: str | None) -> None:
+        if participant_id is not None:
+            self.muted.discard(participant_id)
+        self.floor = participant_id
+        self._rewire()
+
+    def mute(self, participant_id: str) -> None:
+        self.muted.add(participant_id)
+        if self.floor == participant_id:
+            self.floor = None
+        self._rewire()
+
+    def set_low_data(self, participant_id: str, low_data: bool) -> None:
+        (self.low_data.add if low_data else self.low_data.discard)(participant_id)
+        self._rewire()
+
+    def source(self, who: str, kind: str):
+        """A subscription to the teacher's ("teacher") or the floor's ("floor")
+        track of that kind, for a tap (recorder, still pictures); None if absent."""
+        peer = self.teacher if who == TEACHER else self.participants.get(self.floor or "")
+        track = peer.incoming.get(kind) if peer else None
+        return self._subscribe(track) if track is not None else None
+
+    def tap(self, tap) -> None:
+        """`tap.rewire()` runs whenever the wiring changes, so a recorder can
+        follow the floor and a teacher who rejoins."""
+        self.taps.append(tap)
+        tap.rewire()
+
+    def untap(self, tap) -> None:
+        if tap in self.taps:
+            self.taps.remove(tap)
+
+    async def leave(self, participant_id: str) -> None:
+        peer = self.participants.get(participant_id)
+        if peer is not None:
+            for track in peer.incoming.values():
+                self._forget(track)
+        self.low_data.discard(participant_id)
+        self.muted.discard(participant_id)
+        if self.floor == participant_id:
+            self.floor = None
+        await super().leave(participant_id)
+
+    async def close(self) -> None:
+        await super().close()
+        for track in list(self.fanouts) + list(self._drains):
+            self._forget(track)
+
+    # Wiring.
+    def _track_arrived(self, peer: ParticipantPeer, track: MediaStreamTrack) -> None:
+        # Every incoming track is read from the start, subscribed or not:
+        # aiortc queues what nobody reads without bound.
+        if self.forward:
+            receiver = next((r for r in peer.pc.getReceivers() if r.track is track), None)
+            request = (lambda: encoded.request_keyframe(receiver)) if receiver is not None else None
+            self.fanouts[track] = PacketFanout(track, request_keyframe=request)
+        else:
+            self._drains[track] = asyncio.ensure_future(_drain(self.relay.subscribe(track)))
+        self._rewire()
+
+    def _forget(self, track: MediaStreamTrack) -> None:
+        fanout = self.fanouts.pop(track, None)
+        if fanout is not None:
+            fanout.close()
+        drain = self._drains.pop(track, None)
+        if drain is not None:
+            drain.cancel()
+
+    def _subscribe(self, track: MediaStreamTrack):
+        if self.forward:
+            fanout = self.fanouts.get(track)
+            return fanout.subscribe() if fanout is not None else None
+        return self.relay.subscribe(track)
+
+    def _sender_added(self, peer: ParticipantPeer, slot: str, sender) -> None:
+        # A browser that lost the picture asks for a keyframe: the teacher's
+        # browser is the only one that can make it.
+        def keyframe_requested():
+            source = peer.outgoing[slot].source
+            if isinstance(source, FanoutSubscriber):
+                source.request_keyframe()
+
+        encoded.on_keyframe_request(sender, keyframe_requested)
+
+    def _wanted(self, peer: ParticipantPeer, slot: str) -> MediaStreamTrack | None:
+        teacher = self.teacher
+        floor = self.participants.get(self.floor or "")
+        floor_voice = floor.incoming.get("audio") if floor is not None and floor is not peer else None
+        if peer.side == TEACHER:
+            return floor_voice if slot == "audio" else None
+        if slot == "audio2":
+            return floor_voice
+        if teacher is None:
+            return None
+        if slot == "video" and (peer.audio_only or peer.id in self.low_data):
+            return None
+        return teacher.incoming.get(slot)
+
+    def _rewire(self) -> None:
+        for peer in self.participants.values():
+            for slot, forward in peer.outgoing.items():
+                wanted = self._wanted(peer, slot)
+                if wanted is None:
+                    forward.use(None)
+                elif forward.origin is not wanted:
+                    forward.use(self._subscribe(wanted), origin=wanted)
+        for tap in list(self.taps):
+            tap.rewire()
+
+
+async def _drain(track: MediaStreamTrack) -> None:
+    try:
+        while True:
+            await track.recv()
+    except MediaStreamError:
+        pass

@@ -1,0 +1,123 @@
+"""A lesson's media router with aiortc participants in one process: the
+teacher's frames reach every pupil without the server encoding anything, the
+floor's voice reaches the teacher and the other pupils, a late joiner gets a
+picture quickly, and 30 pupils all receive frames."""
+
+import asyncio
+import time
+
+import pytest
+from aiortc.codecs import vpx
+
+from signaling.media.lesson import LessonMediaRouter
+from tests.signaling.lesson_client import LessonClient
+
+
+@pytest.fixture
+async def lesson():
+    router = LessonMediaRouter("lesson-room-under-test", ice_servers=[])
+    clients: list[LessonClient] = []
+
+    async def join(participant_id: str, side: str, **options) -> LessonClient:
+        client = LessonClient(side, **options)
+        clients.append(client)
+        await client.accept(await router.offer(participant_id, side, await client.offer()))
+        return client
+
+    yield router, join
+    for client in clients:
+        await client.close()
+    await router.close()
+
+
+@pytest.fixture
+def encodes(monkeypatch):
+    """Every VP8 encoder that encoded a frame, in this process."""
+    seen = []
+    original = vpx.Vp8Encoder.encode
+
+    def encode(self, frame, force_keyframe=False):
+        seen.append(self)
+        return original(self, frame, force_keyframe)
+
+    monkeypatch.setattr(vpx.Vp8Encoder, "encode", encode)
+    return seen
+
+
+def server_video_encoders(router):
+    return {
+        sender._RTCRtpSender__encoder
+        for peer in router.participants.values() for sender in peer.pc.getSenders() if sender.kind == "video"
+    } - {None}
+
+
+async def test_every_pupil_gets_the_teachers_picture_and_voice_and_the_server_encodes_nothing(lesson, encodes):
+    router, join = lesson
+    teacher = await join("t", "teacher", shade=230)
+    pupils = [await join(f"p{n}", "pupil", shade=20) for n in range(3)]
+    for pupil in pupils:
+        assert await pupil.wait_for("video", 15) >= 15
+        assert await pupil.wait_for("audio", 25) >= 25
+        assert min(pupil.video_shades) > 180  # the teacher's bright picture
+        assert pupil.loud["audio"] > 0
+        assert pupil.frames["audio2"] == 0  # nobody has the floor
+    assert teacher.frames["audio"] == 0
+    server = server_video_encoders(router)
+    assert server, "the server's senders packetized video"
+    assert not server & set(encodes), "a server sender encoded video"
+
+
+async def test_the_floor_is_heard_by_the_teacher_and_the_other_pupils_but_not_echoed(lesson):
+    router, join = lesson
+    teacher = await join("t", "teacher")
+    speaker, listener = await join("p1", "pupil"), await join("p2", "pupil", microphone=False)
+    assert await listener.wait_for("audio", 10) >= 10
+    router.give_floor("p1")
+    assert await teacher.wait_for("audio", 25) >= 25
+    assert await listener.wait_for("audio2", 25) >= 25
+    assert teacher.loud["audio"] > 0 and listener.loud["audio2"] > 0
+    assert speaker.frames["audio2"] == 0  # the speaker does not hear themselves
+    router.mute("p1")
+    assert router.floor is None
+    await asyncio.sleep(0.3)
+    heard = listener.frames["audio2"]
+    await asyncio.sleep(0.5)
+    assert listener.frames["audio2"] - heard <= 2
+
+
+async def test_a_late_pupil_gets_a_picture_within_a_second(lesson):
+    router, join = lesson
+    await join("t", "teacher")
+    early = await join("p1", "pupil", encoded_only=True)
+    assert await early.wait_for("video", 30) >= 30  # the teacher's first keyframe is long gone
+    started = time.monotonic()
+    late = await join("p2", "pupil", encoded_only=True)
+    assert await late.wait_for("video", 1, timeout=5) >= 1
+    assert late.first_video_at - started < 1.0
+    video = router.fanouts[router.teacher.incoming["video"]]
+    assert video.keyframe_requests_sent >= 1
+
+
+async def test_a_pupil_in_low_data_mode_gets_no_video_and_gets_it_back(lesson):
+    router, join = lesson
+    await join("t", "teacher")
+    pupil = await join("p1", "pupil", encoded_only=True)
+    assert await pupil.wait_for("video", 5) >= 5
+    router.set_low_data("p1", True)
+    await asyncio.sleep(0.3)
+    before = pupil.frames["video"]
+    await asyncio.sleep(0.6)
+    assert pupil.frames["video"] - before <= 1
+    assert await pupil.wait_for("audio", 40) >= 40  # the voice goes on
+    router.set_low_data("p1", False)
+    assert await pupil.wait_for("video", before + 10, timeout=5) >= before + 10
+
+
+async def test_thirty_pupils_on_one_lesson_all_receive_frames(lesson):
+    router, join = lesson
+    await join("t", "teacher")
+    pupils = [await join(f"p{n}", "pupil", encoded_only=True, microphone=False) for n in range(30)]
+    for pupil in pupils:
+        assert await pupil.wait_for("video", 15) >= 15
+        assert await pupil.wait_for("audio", 25) >= 25
+    assert len(router.fanouts[router.teacher.incoming["video"]].subscribers) == 30
