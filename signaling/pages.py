@@ -10,6 +10,8 @@ def room_labels() -> dict:
         "in_call": _("In the call."),
         "camera_refused": _("The camera or microphone was refused. Allow them in the browser's settings and reload the page."),
         "camera_missing": _("No camera found: joining with sound only."),
+        "microphone_refused": _("The microphone was refused. Allow it in the browser's settings and reload the page."),
+        "microphone_missing": _("No microphone found: you can listen but not speak."),
         "not_logged_in": _("Please log in again."),
         "refused": _("You may not enter this room now."),
         "no_room": _("This room does not exist or was cancelled."),
