@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/v1/", include("telecare.api_urls")),
     path("", include("booking.urls")),
     path("", include("telecare.urls")),
+    path("", include("classrooms.urls")),
     path("", include("classrooms.room_urls")),
 ]

@@ -73,6 +73,13 @@ def home(request):
         return redirect("telecare:station")
     if hasattr(request.user, "doctor"):
         return redirect("telecare:doctor")
+    # The lessons' side: teachers, pupils, learning-point devices, school staff.
+    if hasattr(request.user, "teacher"):
+        return redirect("classrooms:teacher")
+    if hasattr(request.user, "pupil") or hasattr(request.user, "learning_point"):
+        return redirect("classrooms:pupil")
+    if request.user.schools.exists():
+        return redirect("classrooms:school")
     if request.user.is_staff:
         return redirect("admin:index")
     return render(request, "telecare/no_role.html")
