@@ -50,7 +50,46 @@ class MediaState:
     muted: bool = False
     camera_off: bool = False
     audio_only: bool = False
+    low_data: bool = False  # lesson rooms: no video, a still picture every few seconds
     type = "media"
+
+
+# Lesson rooms (docs/signaling.md, "Lesson rooms").
+MAX_CHAT_CHARS = 500
+
+
+@dataclass(frozen=True)
+class Start:
+    type = "start"
+
+
+@dataclass(frozen=True)
+class End:
+    type = "end"
+
+
+@dataclass(frozen=True)
+class Hand:
+    raised: bool
+    type = "hand"
+
+
+@dataclass(frozen=True)
+class Floor:
+    id: str | None
+    type = "floor"
+
+
+@dataclass(frozen=True)
+class Mute:
+    id: str
+    type = "mute"
+
+
+@dataclass(frozen=True)
+class Chat:
+    text: str
+    type = "chat"
 
 
 def _require(data: dict, key: str, kind, *, optional=False):
@@ -72,7 +111,7 @@ def _parse_sdp(sdp: str) -> str:
     return sdp
 
 
-def parse(raw: str | bytes | None) -> Join | Leave | Description | Candidate | MediaState:
+def parse(raw: str | bytes | None):
     if raw is None:
         raise ProtocolError("bad_message", "send JSON text messages")
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -101,7 +140,22 @@ def parse(raw: str | bytes | None) -> Join | Leave | Description | Candidate | M
             raise ProtocolError("bad_field", "'sdpMLineIndex' is out of range")
         return Candidate(candidate, _require(data, "sdpMid", str, optional=True), index)
     if kind == "media":
-        return MediaState(**{key: bool(data.get(key, False)) for key in ("muted", "camera_off", "audio_only")})
+        return MediaState(**{key: bool(data.get(key, False)) for key in ("muted", "camera_off", "audio_only", "low_data")})
+    if kind == "start":
+        return Start()
+    if kind == "end":
+        return End()
+    if kind == "hand":
+        return Hand(_require(data, "raised", bool))
+    if kind == "floor":
+        return Floor(_require(data, "id", str, optional=True))
+    if kind == "mute":
+        return Mute(_require(data, "id", str))
+    if kind == "chat":
+        text = _require(data, "text", str).strip()
+        if not 1 <= len(text) <= MAX_CHAT_CHARS:
+            raise ProtocolError("bad_field", f"a chat message has 1 to {MAX_CHAT_CHARS} characters")
+        return Chat(text)
     raise ProtocolError("unknown_type", f"unknown message type {kind!r}")
 
 

@@ -32,11 +32,20 @@ class Admission:
 
 
 class RoomKind(Protocol):
+    # The room's media router class (signaling.media.router.RoomMediaRouter
+    # for consultations, signaling.media.lesson.LessonMediaRouter for lessons).
+    media_router: type
+    # Lesson rooms also offer start/end/state/recorded (signaling.lessons.LessonKind).
+    lessons: bool
+
     def admit(self, room_id: str, user) -> Admission | None:
         """None when the room id is not one of this kind's."""
 
-    def joined(self, room_id: str, user, ip_address: str | None) -> None:
-        """Record the join (the audit log)."""
+    def joined(self, room_id: str, user, ip_address: str | None):
+        """Record the join (audit log, attendance); what it answers goes back to left()."""
+
+    def left(self, room_id: str, user, visit) -> None:
+        """Record the leave."""
 
 
 _kinds: list[RoomKind] = []

@@ -4,11 +4,15 @@ station's staff, only inside the room's window, never for a cancelled one."""
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from signaling.media.router import RoomMediaRouter
 from signaling.rooms import NO_SUCH_ROOM, REFUSED, Admission, Participant
 from telecare.models import AuditEntry, Consultation, person_name
 
 
 class ConsultationRooms:
+    media_router = RoomMediaRouter
+    lessons = False
+
     def admit(self, room_id: str, user) -> Admission | None:
         consultation = Consultation.objects.select_related("station").filter(room_id=room_id).first()
         if consultation is None:
@@ -35,3 +39,6 @@ class ConsultationRooms:
             patient_id=consultation.patient_id, consultation=consultation, ip_address=ip_address,
             path=f"/ws/rooms/{room_id}/",
         )
+
+    def left(self, room_id: str, user, visit) -> None:
+        pass

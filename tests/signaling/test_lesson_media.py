@@ -121,3 +121,39 @@ async def test_thirty_pupils_on_one_lesson_all_receive_frames(lesson):
         assert await pupil.wait_for("video", 15) >= 15
         assert await pupil.wait_for("audio", 25) >= 25
     assert len(router.fanouts[router.teacher.incoming["video"]].subscribers) == 30
+
+
+async def test_the_recording_holds_the_teachers_picture_and_the_mixed_voices_for_the_lessons_duration(lesson, tmp_path):
+    import av
+
+    from signaling.media.recording import LessonRecorder
+
+    router, join = lesson
+    await join("t", "teacher")
+    await join("p1", "pupil")
+    recorder = LessonRecorder(router, tmp_path / "lesson.webm")
+    recorder.start()
+    await asyncio.sleep(1.5)
+    router.give_floor("p1")  # the recorder follows the floor
+    await asyncio.sleep(1.5)
+    info = await recorder.stop()
+    assert router.taps == []
+    assert 2.9 < info.duration_seconds < 4
+    with av.open(str(info.path)) as recording:
+        assert {s.type: s.codec_context.name for s in recording.streams} == {"video": "vp8", "audio": "opus"}
+        assert abs(recording.duration / 1_000_000 - info.duration_seconds) < 0.5
+        video = recording.streams.video[0]
+        assert (video.codec_context.width, video.codec_context.height) == (320, 240)
+        decoded = sum(1 for _ in recording.decode(video=0))
+    assert decoded >= 30  # 15 fps for 3 s, less a keyframe wait
+    with av.open(str(info.audio_path)) as audio_only:
+        assert [s.type for s in audio_only.streams] == ["audio"]
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+        samples = loud = 0
+        for frame in audio_only.decode(audio=0):
+            for pcm in resampler.resample(frame):
+                samples += pcm.samples
+                loud += max(memoryview(bytes(pcm.planes[0])[: pcm.samples * 2]).cast("h")) > 1000
+    assert abs(samples / 48000 - info.duration_seconds) < 0.5
+    assert loud > 50  # the 440 Hz tones, not silence
+    assert info.audio_path.stat().st_size < info.size_bytes

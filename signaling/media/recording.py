@@ -1,0 +1,246 @@
+"""Records a lesson to a WebM file: the teacher's video as it arrives (the
+encoded VP8 frames are written unchanged, never decoded) and one audio track
+mixing the teacher's voice with the voice of the pupil who has the floor
+(decoded, mixed and encoded once to Opus). On stop it also writes the audio
+alone to a small Ogg file, for pupils on a weak link.
+
+Timestamps come from the server's clock since the recording started, so the
+file keeps the lesson's real duration even when the teacher rejoins or the
+floor changes hands.
+"""
+
+import asyncio
+import logging
+import time
+from array import array
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from aiortc.mediastreams import MediaStreamError
+
+log = logging.getLogger(__name__)
+
+RATE = 48000
+TICK = 0.02  # one Opus frame
+SAMPLES = int(RATE * TICK)
+MAX_BUFFERED = SAMPLES * 10  # 200 ms: a source that runs ahead loses its oldest sound
+MS = Fraction(1, 1000)
+
+
+@dataclass(frozen=True)
+class RecordingInfo:
+    path: Path
+    audio_path: Path | None
+    started_at: float  # time.time()
+    ended_at: float
+    duration_seconds: float
+    size_bytes: int
+
+
+def vp8_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from a VP8 key frame's header (RFC 6386 9.1)."""
+    if len(data) < 10 or data[0] & 1 or data[3:6] != b"\x9d\x01\x2a":
+        return None
+    return int.from_bytes(data[6:8], "little") & 0x3FFF, int.from_bytes(data[8:10], "little") & 0x3FFF
+
+
+class _Voice:
+    """One source of sound: decoded to 48 kHz mono and buffered for the mixer."""
+
+    def __init__(self):
+        self.decoder = av.CodecContext.create("opus", "r")
+        self.resampler = av.AudioResampler(format="s16", layout="mono", rate=RATE)
+        self.samples = array("h")
+        self.track = None
+        self.task: asyncio.Task | None = None
+
+    def add(self, frame) -> None:
+        packet = av.Packet(frame.data)
+        try:
+            for decoded in self.decoder.decode(packet):
+                for resampled in self.resampler.resample(decoded):
+                    self.samples.frombytes(bytes(resampled.planes[0])[: resampled.samples * 2])
+        except av.FFmpegError:
+            return  # a damaged frame: a moment of silence
+        if len(self.samples) > MAX_BUFFERED:
+            del self.samples[: len(self.samples) - MAX_BUFFERED]
+
+    def take(self) -> array:
+        chunk = self.samples[:SAMPLES]
+        del self.samples[:SAMPLES]
+        return chunk
+
+
+def _mix(chunks: list[array]) -> bytes:
+    chunks = [c for c in chunks if c]
+    if not chunks:
+        return bytes(SAMPLES * 2)
+    if len(chunks) == 1:
+        mixed = chunks[0]
+    else:
+        mixed = array("h", (max(-32768, min(32767, sum(values))) for values in zip(*chunks)))
+    if len(mixed) < SAMPLES:
+        mixed.extend([0] * (SAMPLES - len(mixed)))
+    return mixed.tobytes()
+
+
+class LessonRecorder:
+    """A tap of a LessonMediaRouter (router.tap(recorder)); start() then stop()."""
+
+    def __init__(self, router, path: Path):
+        self.router = router
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.container = av.open(str(self.path), "w", format="webm")
+        self.audio = self.container.add_stream("libopus", rate=RATE)
+        self.audio.layout = "mono"
+        self.video = None  # added at the first key frame, which gives the size
+        self.voices = {"teacher": _Voice(), "floor": _Voice()}
+        self.video_track = None
+        self.video_task: asyncio.Task | None = None
+        self.mixer: asyncio.Task | None = None
+        self._pending_audio: list = []
+        self._clock0 = 0.0
+        self._wall0 = 0.0
+        self._ticks = 0
+        self._last_video_ms = -1
+        self.video_frames = 0
+
+    def start(self) -> None:
+        self._clock0, self._wall0 = time.monotonic(), time.time()
+        self.router.tap(self)
+        self.mixer = asyncio.ensure_future(self._mix())
+
+    def rewire(self) -> None:
+        """Follow the router: the current teacher's picture and voice, and the floor."""
+        for who, voice in self.voices.items():
+            wanted = self._origin(who, "audio")
+            if wanted is not voice.track:
+                self._stop_reading(voice)
+                voice.track = wanted
+                if wanted is not None:
+                    voice.task = asyncio.ensure_future(self._read_voice(voice, self.router.source(who, "audio")))
+        wanted = self._origin("teacher", "video")
+        if wanted is not self.video_track:
+            if self.video_task is not None:
+                self.video_task.cancel()
+            self.video_track = wanted
+            self.video_task = asyncio.ensure_future(self._read_video(self.router.source("teacher", "video"))) if wanted else None
+
+    def _origin(self, who: str, kind: str):
+        peer = self.router.teacher if who == "teacher" else self.router.participants.get(self.router.floor or "")
+        return peer.incoming.get(kind) if peer is not None else None
+
+    @staticmethod
+    def _stop_reading(voice: _Voice) -> None:
+        if voice.task is not None:
+            voice.task.cancel()
+            voice.task = None
+        voice.track = None
+
+    def _now_ms(self) -> int:
+        return int((time.monotonic() - self._clock0) * 1000)
+
+    async def _read_voice(self, voice: _Voice, subscription) -> None:
+        if subscription is None:
+            return
+        try:
+            while True:
+                voice.add(await subscription.recv())
+        except MediaStreamError:
+            pass
+        finally:
+            subscription.stop()
+
+    async def _read_video(self, subscription) -> None:
+        if subscription is None:
+            return
+        try:
+            while True:
+                frame = await subscription.recv()
+                if self.video is None:
+                    size = vp8_size(frame.data)
+                    if size is None:
+                        continue
+                    self.video = self.container.add_stream("libvpx", rate=15)
+                    self.video.width, self.video.height = size
+                    self.video.pix_fmt = "yuv420p"
+                pts = max(self._now_ms(), self._last_video_ms + 1)
+                self._last_video_ms = pts
+                packet = av.Packet(frame.data)
+                packet.pts = packet.dts = pts
+                packet.time_base = MS
+                packet.is_keyframe = frame.is_keyframe
+                packet.stream = self.video
+                self._write(packet)
+                self.video_frames += 1
+        except MediaStreamError:
+            pass
+        finally:
+            subscription.stop()
+
+    def _write(self, packet) -> None:
+        # WebM's header is written at the first packet and must already list
+        # every stream: sound waits for the picture's first key frame (or for
+        # the stop, for a lesson without video).
+        if self.video is None and packet.stream is self.audio:
+            self._pending_audio.append(packet)
+            return
+        for pending in self._pending_audio:
+            self.container.mux(pending)
+        self._pending_audio.clear()
+        self.container.mux(packet)
+
+    async def _mix(self) -> None:
+        """Every 20 ms of the server's clock, one mixed Opus frame."""
+        while True:
+            self._ticks += 1
+            await asyncio.sleep(max(0.0, self._clock0 + self._ticks * TICK - time.monotonic()))
+            self._encode(_mix([voice.take() for voice in self.voices.values()]), (self._ticks - 1) * SAMPLES)
+
+    def _encode(self, pcm: bytes, pts: int) -> None:
+        frame = av.AudioFrame(format="s16", layout="mono", samples=SAMPLES)
+        frame.planes[0].update(pcm)
+        frame.sample_rate, frame.pts, frame.time_base = RATE, pts, Fraction(1, RATE)
+        for packet in self.audio.encode(frame):
+            self._write(packet)
+
+    async def stop(self) -> RecordingInfo:
+        self.router.untap(self)
+        tasks = [t for t in (self.mixer, self.video_task, *(v.task for v in self.voices.values())) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        ended = time.time()
+        for packet in self.audio.encode(None):
+            self._write(packet)
+        if self.video is None:  # no picture ever came: a sound-only recording
+            for pending in self._pending_audio:
+                self.container.mux(pending)
+            self._pending_audio.clear()
+        self.container.close()
+        audio_path = self.path.with_suffix(".ogg")
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(None, extract_audio, self.path, audio_path)
+        except (av.FFmpegError, OSError):
+            log.exception("could not write the audio-only file of %s", self.path)
+            audio_path = None
+        return RecordingInfo(
+            path=self.path, audio_path=audio_path, started_at=self._wall0, ended_at=ended,
+            duration_seconds=round(time.monotonic() - self._clock0, 3), size_bytes=self.path.stat().st_size,
+        )
+
+
+def extract_audio(source: Path, target: Path) -> None:
+    """The recording's sound alone, copied (not re-encoded) into Ogg."""
+    with av.open(str(source)) as recording, av.open(str(target), "w", format="ogg") as audio_only:
+        audio_in = recording.streams.audio[0]
+        audio_out = audio_only.add_stream_from_template(audio_in)
+        for packet in recording.demux(audio_in):
+            if packet.dts is None:
+                continue
+            packet.stream = audio_out
+            audio_only.mux(packet)
