@@ -36,6 +36,7 @@ def lesson_labels() -> dict:
         "raise_hand": _("Raise hand"),
         "lower_hand": _("Lower hand"),
         "still_time": _("Picture of %(time)s"),
+        "muted_by_teacher": _("The teacher turned your microphone off."),
     }
 
 

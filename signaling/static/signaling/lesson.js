@@ -9,6 +9,16 @@ function fill(text, values) {
   return text.replace(/%\((\w+)\)s/g, (_, key) => values[key]);
 }
 
+// A status region stays in the page (so that screen readers announce what
+// appears in it); the message inside it comes and goes.
+function tell(region, text, className = "msg") {
+  if (!text) return region.replaceChildren();
+  const message = document.createElement("p");
+  message.className = className;
+  message.textContent = text;
+  region.replaceChildren(message);
+}
+
 function button(text, action) {
   const element = document.createElement("button");
   element.type = "button";
@@ -123,10 +133,10 @@ export class Lesson extends RoomConnection {
       case "floor":
         lesson.floor = message.id;
         if (message.id) lesson.hands.delete(message.id);
-        if (this.hasFloor) this.el("muted-note").hidden = true;  // given the floor again
+        if (this.hasFloor) tell(this.el("muted-note"), "");  // given the floor again
         break;
       case "muted-by-teacher":
-        if (!this.isTeacher) this.el("muted-note").hidden = false;
+        if (!this.isTeacher) tell(this.el("muted-note"), this.t.muted_by_teacher);
         break;
       case "chat":
         this.addChat(message);
@@ -179,9 +189,7 @@ export class Lesson extends RoomConnection {
     const floorName = floor && this.people.has(floor) ? this.people.get(floor).name : null;
     const floorText = this.hasFloor ? this.t.floor_you : floorName ? fill(this.t.floor_other, {name: floorName}) : "";
     const floorStatus = this.el("floor-status");
-    floorStatus.textContent = floorText;
-    floorStatus.hidden = !floorText;
-    floorStatus.classList.toggle("you", this.hasFloor);
+    if (floorStatus.textContent !== floorText) tell(floorStatus, floorText, this.hasFloor ? "msg floor you" : "msg floor");
     this.root.dataset.floor = floor || "";
     if (this.isTeacher) this.renderTeacher();
     else this.renderPupil();
