@@ -27,6 +27,7 @@ from classrooms.replay import serve_file
 
 UPCOMING_DAYS = 14
 PAST_LESSONS_SHOWN = 20
+COMING_LESSONS_SHOWN = 14
 
 
 def teacher_required(view):
@@ -73,7 +74,7 @@ def class_detail(request, pk):
     school_class = get_class_for(request.user, pk)
     now = timezone.now()
     lessons = school_class.lessons.all()
-    upcoming = _with_join_links(lessons.filter(ends_at__gte=now).order_by("starts_at")[:UPCOMING_DAYS], now)
+    upcoming = _with_join_links(lessons.filter(ends_at__gte=now).order_by("starts_at")[:COMING_LESSONS_SHOWN], now)
     past = list(lessons.filter(starts_at__lt=now).order_by("-starts_at").prefetch_related("attendance__pupil", "recordings")[:PAST_LESSONS_SHOWN])
     return render(request, "classrooms/class_detail.html", {
         "c": school_class, "timetable": school_class.timetable.all(),
