@@ -10,6 +10,10 @@ class ClassroomsConfig(AppConfig):
         from booking import feeds, outbox
         from classrooms import notifications
         from classrooms.models import Pupil, SchoolClass, Teacher
+        from classrooms.rooms import LessonRooms
+        from signaling.rooms import register_room_kind
+
+        register_room_kind(LessonRooms())
 
         outbox.register_source(notifications.SOURCE, outbox.Source(
             is_current=notifications.is_current, on_reply=notifications.on_reply,

@@ -172,6 +172,10 @@ LESSON_ROOM_OPENS_MINUTES_BEFORE = env_int("LESSON_ROOM_OPENS_MINUTES_BEFORE", 1
 # (python manage.py purge_recordings deletes older ones).
 RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR") or str(VAR_DIR / "recordings"))
 RECORDINGS_KEEP_DAYS = env_int("RECORDINGS_KEEP_DAYS", 30, minimum=1)
+# Lessons are recorded from the teacher's "start" to "end" (false: never).
+LESSON_RECORDING = env_bool("LESSON_RECORDING", True)
+# Pupils in low-data mode get a still picture of the teacher this often.
+LESSON_STILL_SECONDS = env_int("LESSON_STILL_SECONDS", 5, minimum=1)
 
 # Booking rules
 BOOKING_HORIZON_DAYS = env_int("BOOKING_HORIZON_DAYS", 60, minimum=1)

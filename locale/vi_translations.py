@@ -445,6 +445,15 @@ VI = {
     "absent": "vắng",
     "This page is for school staff.": "Trang này dành cho cán bộ nhà trường.",
     "This page is for pupils and learning points.": "Trang này dành cho học sinh và điểm học.",
+    # Lesson room socket (signaling/lessons.py, classrooms/rooms.py).
+    "You are not in this class.": "Bạn không thuộc lớp học này.",
+    "The lesson room opens at %(time)s.": "Phòng học mở lúc %(time)s.",
+    "This lesson is over.": "Buổi học này đã kết thúc.",
+    "%(place)s (%(count)d pupils)": "%(place)s (%(count)d học sinh)",
+    "Only the teacher can do this.": "Chỉ giáo viên mới làm được việc này.",
+    "Only pupils can do this.": "Chỉ học sinh mới làm được việc này.",
+    "That pupil is not in the lesson.": "Học sinh đó không có trong buổi học.",
+    "You are no longer enrolled in this class.": "Bạn không còn trong danh sách lớp này.",
 }
 
 ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)')

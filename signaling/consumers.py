@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from signaling import messages
+from signaling.lessons import LessonMessages
 from signaling.media import router as media
 from signaling.messages import ProtocolError
 from signaling.ratelimit import TokenBucket
@@ -31,16 +32,22 @@ def admit_user(room_id, user):
 
 @database_sync_to_async
 def record_join(kind, room_id, user, ip_address):
-    kind.joined(room_id, user, ip_address)
+    return kind.joined(room_id, user, ip_address)
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+@database_sync_to_async
+def record_leave(kind, room_id, user, visit):
+    kind.left(room_id, user, visit)
+
+
+class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
     async def connect(self):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.group = f"room.{self.room_id}"
         self.participant_id = uuid.uuid4().hex[:12]
         self.admission = None
         self.joined = False
+        self.visit = None
         self.others: dict[str, dict] = {}
         self.state = messages.MediaState()
         self.limiter = TokenBucket(rate=settings.SIGNALING_MESSAGES_PER_SECOND, burst=settings.SIGNALING_MESSAGE_BURST)
@@ -67,7 +74,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def leave_room(self):
         if self.joined:
             self.joined = False
+            self.stop_stills()
             await media.leave_room(self.room_id, self.participant_id)
+            await record_leave(self.kind, self.room_id, self.scope["user"], self.visit)
             await self.channel_layer.group_send(self.group, {"type": "signal.participant_left", "id": self.participant_id})
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -96,7 +105,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.joined:
             raise ProtocolError("already_joined", "already in the room")
         client = self.scope.get("client") or [None]
-        await record_join(self.kind, self.room_id, self.scope["user"], client[0])
+        self.visit = await record_join(self.kind, self.room_id, self.scope["user"], client[0])
         self.joined = True
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_send(self.group, {"type": "signal.participant_joined", **self.me()})
@@ -105,17 +114,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def me(self) -> dict:
         participant = self.admission.participant
         return {"id": self.participant_id, "name": participant.name, "side": participant.side,
-                "channel": self.channel_name, "media": messages.state_dict(self.state)}
+                "channel": self.channel_name, "media": messages.state_dict(self.state), "hand": self.hand_raised}
 
     @staticmethod
     def public(info: dict) -> dict:
-        return {key: info[key] for key in ("id", "name", "side", "media")}
+        return {key: info[key] for key in ("id", "name", "side", "media", "hand")}
 
     async def send_joined(self):
         if self.joined:
             await self.send(messages.dump(
                 "joined", you=self.public(self.me()), participants=[self.public(o) for o in self.others.values()],
-                ice_servers=settings.ICE_SERVERS,
+                ice_servers=settings.ICE_SERVERS, **await self.lesson_joined_extras(),
             ))
 
     async def on_leave(self, message):
@@ -124,7 +133,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_offer(self, message):
         self.require_joined()
-        router = media.router_for(self.room_id, ice_servers=settings.ICE_SERVERS)
+        router = self.room_router()
         answer = await router.offer(self.participant_id, self.admission.participant.side, message.sdp)
         await self.send(messages.dump("answer", sdp=answer))
 
@@ -141,6 +150,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         router = media.routers.get(self.room_id)
         if router is not None:
             router.set_audio_only(self.participant_id, message.audio_only)
+            router.set_low_data(self.participant_id, message.low_data)
+        if self.kind.lessons:
+            self.low_data_changed(message.low_data)
         await self.channel_layer.group_send(self.group, {
             "type": "signal.participant_media", "id": self.participant_id, "media": messages.state_dict(message),
         })

@@ -21,6 +21,7 @@ from signaling.media import encoded
 from signaling.media.fanout import FanoutSubscriber, PacketFanout
 from signaling.media.peer import ParticipantPeer
 from signaling.media.router import MediaRouter
+from signaling.media.stills import StillPictures
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ CODECS = {"audio": "opus", "video": "VP8"}
 
 
 class LessonMediaRouter(MediaRouter):
-    def __init__(self, room_id: str, *, ice_servers: list[dict], fanout: str = "forward"):
+    def __init__(self, room_id: str, *, ice_servers: list[dict], fanout: str = "forward", still_seconds: float = 5.0):
         super().__init__(room_id, ice_servers=ice_servers)
         if fanout not in ("forward", "relay"):
             raise ValueError(f"fanout is 'forward' or 'relay', not {fanout!r}")
@@ -41,6 +42,9 @@ class LessonMediaRouter(MediaRouter):
         self.muted: set[str] = set()
         self.low_data: set[str] = set()
         self.taps: list = []  # recorders and still pictures: see tap()
+        self.still_seconds = still_seconds
+        self.stills: StillPictures | None = None  # while any pupil is in low-data mode
+        self.recorder = None  # a LessonRecorder while the lesson is recorded (the consumer's)
 
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
@@ -66,8 +70,19 @@ class LessonMediaRouter(MediaRouter):
         self._rewire()
 
     def set_low_data(self, participant_id: str, low_data: bool) -> None:
+        if participant_id not in self.participants:
+            return
         (self.low_data.add if low_data else self.low_data.discard)(participant_id)
+        self._keep_stills()
         self._rewire()
+
+    def _keep_stills(self) -> None:
+        if self.low_data and self.stills is None and self.forward:
+            self.stills = StillPictures(self, interval=self.still_seconds)
+            self.tap(self.stills)
+        elif not self.low_data and self.stills is not None:
+            self.stills.close()
+            self.stills = None
 
     def source(self, who: str, kind: str):
         """A subscription to the teacher's ("teacher") or the floor's ("floor")
@@ -92,6 +107,7 @@ class LessonMediaRouter(MediaRouter):
             for track in peer.incoming.values():
                 self._forget(track)
         self.low_data.discard(participant_id)
+        self._keep_stills()
         self.muted.discard(participant_id)
         if self.floor == participant_id:
             self.floor = None
@@ -99,6 +115,9 @@ class LessonMediaRouter(MediaRouter):
 
     async def close(self) -> None:
         await super().close()
+        if self.recorder is not None:
+            await self.recorder.stop()  # everyone left without ending the lesson: keep what was recorded
+            self.recorder = None
         for track in list(self.fanouts) + list(self._drains):
             self._forget(track)
 

@@ -39,13 +39,6 @@ class RecordingInfo:
     size_bytes: int
 
 
-def vp8_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from a VP8 key frame's header (RFC 6386 9.1)."""
-    if len(data) < 10 or data[0] & 1 or data[3:6] != b"\x9d\x01\x2a":
-        return None
-    return int.from_bytes(data[6:8], "little") & 0x3FFF, int.from_bytes(data[8:10], "little") & 0x3FFF
-
-
 class _Voice:
     """One source of sound: decoded to 48 kHz mono and buffered for the mixer."""
 
@@ -89,19 +82,23 @@ def _mix(chunks: list[array]) -> bytes:
 class LessonRecorder:
     """A tap of a LessonMediaRouter (router.tap(recorder)); start() then stop()."""
 
-    def __init__(self, router, path: Path):
+    def __init__(self, router, path: Path, *, on_finished=None):
         self.router = router
+        self.on_finished = on_finished  # async, given the RecordingInfo once the file is complete
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.container = av.open(str(self.path), "w", format="webm")
+        # WebM lists its streams in the header, written before the first
+        # frame: the picture's stream is declared at the room's usual size
+        # (VP8 frames carry their own size; players follow it).
+        self.video = self.container.add_stream("libvpx", rate=15)
+        self.video.width, self.video.height, self.video.pix_fmt = 320, 240, "yuv420p"
         self.audio = self.container.add_stream("libopus", rate=RATE)
         self.audio.layout = "mono"
-        self.video = None  # added at the first key frame, which gives the size
         self.voices = {"teacher": _Voice(), "floor": _Voice()}
         self.video_track = None
         self.video_task: asyncio.Task | None = None
         self.mixer: asyncio.Task | None = None
-        self._pending_audio: list = []
         self._clock0 = 0.0
         self._wall0 = 0.0
         self._ticks = 0
@@ -160,13 +157,6 @@ class LessonRecorder:
         try:
             while True:
                 frame = await subscription.recv()
-                if self.video is None:
-                    size = vp8_size(frame.data)
-                    if size is None:
-                        continue
-                    self.video = self.container.add_stream("libvpx", rate=15)
-                    self.video.width, self.video.height = size
-                    self.video.pix_fmt = "yuv420p"
                 pts = max(self._now_ms(), self._last_video_ms + 1)
                 self._last_video_ms = pts
                 packet = av.Packet(frame.data)
@@ -174,24 +164,12 @@ class LessonRecorder:
                 packet.time_base = MS
                 packet.is_keyframe = frame.is_keyframe
                 packet.stream = self.video
-                self._write(packet)
+                self.container.mux(packet)
                 self.video_frames += 1
         except MediaStreamError:
             pass
         finally:
             subscription.stop()
-
-    def _write(self, packet) -> None:
-        # WebM's header is written at the first packet and must already list
-        # every stream: sound waits for the picture's first key frame (or for
-        # the stop, for a lesson without video).
-        if self.video is None and packet.stream is self.audio:
-            self._pending_audio.append(packet)
-            return
-        for pending in self._pending_audio:
-            self.container.mux(pending)
-        self._pending_audio.clear()
-        self.container.mux(packet)
 
     async def _mix(self) -> None:
         """Every 20 ms of the server's clock, one mixed Opus frame."""
@@ -205,7 +183,7 @@ class LessonRecorder:
         frame.planes[0].update(pcm)
         frame.sample_rate, frame.pts, frame.time_base = RATE, pts, Fraction(1, RATE)
         for packet in self.audio.encode(frame):
-            self._write(packet)
+            self.container.mux(packet)
 
     async def stop(self) -> RecordingInfo:
         self.router.untap(self)
@@ -214,12 +192,9 @@ class LessonRecorder:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         ended = time.time()
+        self._encode(bytes(SAMPLES * 2), self._ticks * SAMPLES)  # at least one frame: the file exists
         for packet in self.audio.encode(None):
-            self._write(packet)
-        if self.video is None:  # no picture ever came: a sound-only recording
-            for pending in self._pending_audio:
-                self.container.mux(pending)
-            self._pending_audio.clear()
+            self.container.mux(packet)
         self.container.close()
         audio_path = self.path.with_suffix(".ogg")
         loop = asyncio.get_running_loop()
@@ -228,10 +203,13 @@ class LessonRecorder:
         except (av.FFmpegError, OSError):
             log.exception("could not write the audio-only file of %s", self.path)
             audio_path = None
-        return RecordingInfo(
+        info = RecordingInfo(
             path=self.path, audio_path=audio_path, started_at=self._wall0, ended_at=ended,
             duration_seconds=round(time.monotonic() - self._clock0, 3), size_bytes=self.path.stat().st_size,
         )
+        if self.on_finished is not None:
+            await self.on_finished(info)
+        return info
 
 
 def extract_audio(source: Path, target: Path) -> None:

@@ -61,6 +61,9 @@ class MediaRouter:
             peer.audio_only = audio_only
             self._rewire()
 
+    def set_low_data(self, participant_id: str, low_data: bool) -> None:
+        """Lesson rooms only; a consultation has no still pictures."""
+
     async def leave(self, participant_id: str) -> None:
         peer = self.participants.pop(participant_id, None)
         if peer is not None:

@@ -157,3 +157,26 @@ async def test_the_recording_holds_the_teachers_picture_and_the_mixed_voices_for
     assert abs(samples / 48000 - info.duration_seconds) < 0.5
     assert loud > 50  # the 440 Hz tones, not silence
     assert info.audio_path.stat().st_size < info.size_bytes
+
+
+async def test_low_data_pupils_share_one_still_picture_renewed_every_few_seconds(lesson):
+    router, join = lesson
+    router.still_seconds = 0.5
+    await join("t", "teacher", shade=230)
+    await join("p1", "pupil", encoded_only=True)
+    await join("p2", "pupil", encoded_only=True)
+    router.set_low_data("p1", True)
+    router.set_low_data("p2", True)
+    stills = router.stills
+    for _ in range(100):
+        if stills.jpeg is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert stills.jpeg[:2] == b"\xff\xd8" and len(stills.jpeg) < 20_000
+    first = stills.taken_at
+    await asyncio.sleep(1.2)
+    assert stills.taken_at > first  # renewed
+    router.set_low_data("p1", False)
+    assert router.stills is stills  # p2 still needs it
+    router.set_low_data("p2", False)
+    assert router.stills is None and router.taps == []

@@ -90,7 +90,7 @@ async def test_joining_lists_the_others_and_tells_them(room_app, live, doctor, s
     # Media state goes to the other side.
     await station_socket.send_to(text_data=json.dumps({"v": 1, "type": "media", "muted": True}))
     media = json.loads(await doctor_socket.receive_from())
-    assert media["type"] == "participant-media" and media["media"] == {"muted": True, "camera_off": False, "audio_only": False}
+    assert media["type"] == "participant-media" and media["media"] == {"muted": True, "camera_off": False, "audio_only": False, "low_data": False}
     await station_socket.send_to(text_data=json.dumps({"v": 1, "type": "leave"}))
     assert (await station_socket.receive_output())["type"] == "websocket.close"
     left = json.loads(await doctor_socket.receive_from())

@@ -1,0 +1,174 @@
+"""The lesson-room half of the room socket (docs/signaling.md, "Lesson rooms"):
+start and end, hands, the floor, muting, chat, low-data stills, recording.
+Mixed into RoomConsumer; the room kind (classrooms.rooms.LessonRooms) holds
+the rules and the records, the media router (signaling.media.lesson) the media.
+
+Hands, chat and the lesson's state travel through the channel layer like
+presence; the floor and the recording live with the room's media router."""
+
+import asyncio
+import base64
+from datetime import UTC, datetime
+from functools import partial
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from signaling import messages
+from signaling.media import router as media
+from signaling.media.recording import LessonRecorder
+from signaling.messages import ProtocolError
+from signaling.rooms import REFUSED
+
+
+class LessonMessages:
+    lesson_state = "waiting"
+    hand_raised = False
+    _stills_task: asyncio.Task | None = None
+
+    # Checks.
+    def require_lesson(self, side: str | None = None, *, live: bool = False):
+        self.require_joined()
+        if not self.kind.lessons:
+            raise ProtocolError("unknown_type", "this message is for lesson rooms")
+        if side is not None and self.admission.participant.side != side:
+            raise ProtocolError(f"{side}_only", str(_("Only the teacher can do this.") if side == "teacher" else _("Only pupils can do this.")))
+        if live and self.lesson_state != "live":
+            raise ProtocolError("not_live", str(_("The lesson has not started.")))
+
+    def require_pupil_here(self, participant_id: str | None):
+        if participant_id is not None and self.others.get(participant_id, {}).get("side") != "pupil":
+            raise ProtocolError("no_such_participant", str(_("That pupil is not in the lesson.")))
+
+    def room_router(self):
+        """This room's media router, made on first use with the kind's router class."""
+        factory = self.kind.media_router
+        if self.kind.lessons:
+            factory = partial(factory, still_seconds=settings.LESSON_STILL_SECONDS)
+        return media.router_for(self.room_id, ice_servers=settings.ICE_SERVERS, factory=factory)
+
+    async def lesson_joined_extras(self) -> dict:
+        if not self.kind.lessons:
+            return {}
+        self.lesson_state = await database_sync_to_async(self.kind.state)(self.room_id)
+        router = media.routers.get(self.room_id)
+        hands = [o["id"] for o in self.others.values() if o.get("hand")]
+        return {"lesson": {
+            "state": self.lesson_state, "floor": getattr(router, "floor", None), "hands": hands,
+            "recording": getattr(router, "recorder", None) is not None,
+        }}
+
+    # From the browser.
+    async def on_start(self, message):
+        self.require_lesson("teacher")
+        await database_sync_to_async(self.kind.start)(self.room_id, self.scope["user"])
+        router = self.room_router()
+        if settings.LESSON_RECORDING and router.recorder is None:
+            path = await database_sync_to_async(self.kind.recording_path)(self.room_id)
+            kind, room_id = self.kind, self.room_id
+            router.recorder = LessonRecorder(
+                router, path, on_finished=lambda info: database_sync_to_async(kind.recorded)(room_id, info))
+            router.recorder.start()
+        await self.channel_layer.group_send(self.group, {
+            "type": "signal.lesson_state", "state": "live", "recording": router.recorder is not None})
+
+    async def on_end(self, message):
+        self.require_lesson("teacher")
+        await database_sync_to_async(self.kind.end)(self.room_id, self.scope["user"])
+        router = media.routers.get(self.room_id)
+        if router is not None and getattr(router, "recorder", None) is not None:
+            recorder, router.recorder = router.recorder, None
+            await recorder.stop()
+        await self.channel_layer.group_send(self.group, {"type": "signal.lesson_ended"})
+
+    async def on_hand(self, message):
+        self.require_lesson("pupil", live=True)
+        self.hand_raised = message.raised
+        await self.channel_layer.group_send(self.group, {"type": "signal.hand", "id": self.participant_id, "raised": message.raised})
+
+    async def on_floor(self, message):
+        self.require_lesson("teacher", live=True)
+        self.require_pupil_here(message.id)
+        self.room_router().give_floor(message.id)
+        await self.channel_layer.group_send(self.group, {"type": "signal.floor", "id": message.id})
+
+    async def on_mute(self, message):
+        self.require_lesson("teacher")
+        self.require_pupil_here(message.id)
+        router = self.room_router()
+        had_floor = router.floor == message.id
+        router.mute(message.id)
+        await self.channel_layer.send(self.others[message.id]["channel"], {"type": "signal.muted"})
+        if had_floor:
+            await self.channel_layer.group_send(self.group, {"type": "signal.floor", "id": None})
+
+    async def on_chat(self, message):
+        self.require_lesson()
+        await self.channel_layer.group_send(self.group, {
+            "type": "signal.chat", "id": self.participant_id, "name": self.admission.participant.name,
+            "text": message.text, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        })
+
+    def low_data_changed(self, low_data: bool):
+        if low_data and self._stills_task is None:
+            self._stills_task = asyncio.ensure_future(self.send_stills())
+        elif not low_data:
+            self.stop_stills()
+
+    def stop_stills(self):
+        if self._stills_task is not None:
+            self._stills_task.cancel()
+            self._stills_task = None
+
+    async def send_stills(self):
+        """The room's latest still picture, whenever it is renewed."""
+        sent_at = None
+        while True:
+            router = media.routers.get(self.room_id)
+            stills = getattr(router, "stills", None)
+            if stills is not None and stills.jpeg is not None and stills.taken_at != sent_at:
+                sent_at = stills.taken_at
+                await self.send(messages.dump("still", jpeg=base64.b64encode(stills.jpeg).decode(),
+                                              at=datetime.now(UTC).isoformat(timespec="seconds")))
+            await asyncio.sleep(0.5)
+
+    # From the room, through the channel layer.
+    async def signal_lesson_state(self, event):
+        self.lesson_state = event["state"]
+        await self.send(messages.dump("lesson", state=event["state"], recording=event["recording"]))
+
+    async def signal_lesson_ended(self, event):
+        self.lesson_state = "ended"
+        await self.send(messages.dump("lesson", state="ended", recording=False))
+        await self.leave_room()
+        await self.close(code=1000)
+
+    async def signal_hand(self, event):
+        if event["id"] == self.participant_id:
+            return
+        if event["id"] in self.others:
+            self.others[event["id"]]["hand"] = event["raised"]
+        await self.send(messages.dump("hand", id=event["id"], raised=event["raised"]))
+
+    async def signal_floor(self, event):
+        if event["id"] == self.participant_id:
+            self.hand_raised = False  # given the floor: the hand goes down
+        if event["id"] in self.others:
+            self.others[event["id"]]["hand"] = False
+        await self.send(messages.dump("floor", id=event["id"]))
+
+    async def signal_muted(self, event):
+        await self.send(messages.dump("muted-by-teacher"))
+
+    async def signal_chat(self, event):
+        await self.send(messages.dump("chat", id=event["id"], name=event["name"], text=event["text"], at=event["at"]))
+
+    async def signal_revoke(self, event):
+        """The pupil was unenrolled mid-lesson (classrooms.actions.unenrol)."""
+        user = self.scope.get("user")
+        if user is None or user.pk != event["user_id"] or self.admission is None:
+            return
+        await self.send(messages.error("unenrolled", str(_("You are no longer enrolled in this class."))))
+        await self.leave_room()
+        await self.close(code=REFUSED)
