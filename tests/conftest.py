@@ -30,6 +30,17 @@ def fast_password_hashing(request, settings):
         settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """channels_redis binds its locks to the event loop that first used it, and
+    each test (and each async_to_sync call) has its own: every test gets a new layer."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def frozen_now(monkeypatch):
     """Freeze django.utils.timezone.now, the one clock the app reads."""
