@@ -33,6 +33,7 @@ def lesson_labels() -> dict:
         "mute_pupil": _("Mute"),
         "floor_you": _("You have the floor — speak."),
         "floor_other": _("%(name)s has the floor."),
+        "floor_someone": _("A pupil has the floor."),
         "raise_hand": _("Raise hand"),
         "lower_hand": _("Lower hand"),
         "still_time": _("Picture of %(time)s"),

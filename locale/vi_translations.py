@@ -290,6 +290,7 @@ VI = {
     'Take the floor back': 'Dừng phát biểu',
     'You have the floor — speak.': 'Em được phát biểu — hãy nói.',
     '%(name)s has the floor.': '%(name)s đang phát biểu.',
+    'A pupil has the floor.': 'Một bạn đang phát biểu.',
     'Raise hand': 'Giơ tay',
     'Lower hand': 'Hạ tay',
     'Picture of %(time)s': 'Ảnh lúc %(time)s',

@@ -187,7 +187,7 @@ export class Lesson extends RoomConnection {
     const waiting = this.isTeacher ? this.t.lesson_waiting_teacher : this.t.lesson_waiting_pupil;
     this.el("lesson-status").textContent = {waiting, live: this.t.lesson_live, ended: this.t.lesson_ended}[state] || "";
     const floorName = floor && this.people.has(floor) ? this.people.get(floor).name : null;
-    const floorText = this.hasFloor ? this.t.floor_you : floorName ? fill(this.t.floor_other, {name: floorName}) : "";
+    const floorText = this.hasFloor ? this.t.floor_you : floorName ? fill(this.t.floor_other, {name: floorName}) : floor ? this.t.floor_someone : "";
     const floorStatus = this.el("floor-status");
     if (floorStatus.textContent !== floorText) tell(floorStatus, floorText, this.hasFloor ? "msg floor you" : "msg floor");
     this.root.dataset.floor = floor || "";
@@ -295,9 +295,14 @@ export class Lesson extends RoomConnection {
       if (navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia) share.onclick = () => (this.screen ? this.stopSharing() : this.shareScreen());
       else share.hidden = true;  // phones cannot share their screen
     } else {
+      // The others hear of it from the server; our own page keeps its own hand.
       this.el("hand").onclick = () => {
-        const raised = this.lesson.hands.has(this.you && this.you.id);
-        this.send({type: "hand", raised: !raised});
+        if (!this.you) return;
+        const raised = !this.lesson.hands.has(this.you.id);
+        this.send({type: "hand", raised});
+        if (raised) this.lesson.hands.add(this.you.id);
+        else this.lesson.hands.delete(this.you.id);
+        this.render();
       };
       this.el("low-data").onclick = () => {
         this.lowData = !this.lowData;
