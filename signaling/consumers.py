@@ -47,6 +47,7 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         self.participant_id = uuid.uuid4().hex[:12]
         self.admission = None
         self.joined = False
+        self.announced = False  # the page has its "joined" list
         self.visit = None
         self.others: dict[str, dict] = {}
         self.state = messages.MediaState()
@@ -121,11 +122,18 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         return {key: info[key] for key in ("id", "name", "side", "media", "hand")}
 
     async def send_joined(self):
-        if self.joined:
-            await self.send(messages.dump(
-                "joined", you=self.public(self.me()), participants=[self.public(o) for o in self.others.values()],
-                ice_servers=settings.ICE_SERVERS, **await self.lesson_joined_extras(),
-            ))
+        if not self.joined:
+            return
+        extras = await self.lesson_joined_extras()
+        if not self.joined:
+            return
+        # No await between this list and the flag: whoever answers later is
+        # told with participant-joined (signal_participant_present).
+        participants = [self.public(o) for o in self.others.values()]
+        self.announced = True
+        await self.send(messages.dump(
+            "joined", you=self.public(self.me()), participants=participants, ice_servers=settings.ICE_SERVERS, **extras,
+        ))
 
     async def on_leave(self, message):
         await self.leave_room()
@@ -166,7 +174,10 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         await self.send(messages.dump("participant-joined", participant=self.public(event)))
 
     async def signal_participant_present(self, event):
+        known = event["id"] in self.others
         self.others[event["id"]] = event
+        if self.announced and not known:  # answered after "joined" went out: tell the page now
+            await self.send(messages.dump("participant-joined", participant=self.public(event)))
 
     async def signal_participant_left(self, event):
         if self.others.pop(event["id"], None) is not None:

@@ -100,6 +100,24 @@ async def test_joining_lists_the_others_and_tells_them(room_app, live, doctor, s
     assert sorted(joins) == [("doctor_phoyen", "203.0.113.7"), ("station_phucthuan", "203.0.113.7")]
 
 
+async def test_a_participant_who_answers_after_the_joined_list_went_out_is_still_announced(room_app, live, doctor, station_worker, monkeypatch):
+    from signaling import consumers
+
+    monkeypatch.setattr(consumers, "PRESENCE_WAIT_SECONDS", 0)  # "joined" leaves before any answer can come back
+    doctor_socket = await connect(room_app, doctor.user, live.room_id)
+    doctor_id = (await send(doctor_socket, type="join"))["you"]["id"]
+    station_socket = await connect(room_app, station_worker, live.room_id)
+    station_joined = await send(station_socket, type="join")
+    known = {p["id"] for p in station_joined["participants"]}
+    if doctor_id not in known:
+        told = json.loads(await station_socket.receive_from())
+        assert told["type"] == "participant-joined" and told["participant"]["id"] == doctor_id
+        known.add(doctor_id)
+    assert known == {doctor_id}
+    await doctor_socket.disconnect()
+    await station_socket.disconnect()
+
+
 @pytest.mark.parametrize(
     "raw, code",
     [
