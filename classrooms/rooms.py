@@ -59,9 +59,9 @@ class LessonRooms:
         via = Attendance.Via.DEVICE if getattr(user, "learning_point", None) is not None else Attendance.Via.OWN
         return actions.mark_joined(lesson, role[1], via)
 
-    def left(self, room_id: str, user, visit) -> None:
+    def left(self, room_id: str, user, visit, at) -> None:
         if visit:
-            actions.mark_left(visit)
+            actions.mark_left(visit, now=at)
 
     def state(self, room_id: str) -> str:
         lesson = _lesson(room_id)

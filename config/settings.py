@@ -165,6 +165,8 @@ SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
 # Consultation rooms open this long before the start and close this long after the end.
 ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
+# A participant whose socket dropped keeps their place this long (signaling/grace.py).
+RECONNECT_GRACE_SECONDS = env_int("RECONNECT_GRACE_SECONDS", 60, minimum=1)
 # Lesson rooms open this long before the lesson (they close like consultation rooms, or when the teacher ends the lesson).
 LESSON_ROOM_OPENS_MINUTES_BEFORE = env_int("LESSON_ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 

@@ -3,14 +3,16 @@ signaling.rooms (admission) and the room's media router."""
 
 import asyncio
 import logging
+import secrets
 import uuid
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from signaling import messages
+from signaling import grace, messages
 from signaling.lessons import LessonMessages
 from signaling.media import router as media
 from signaling.messages import ProtocolError
@@ -36,8 +38,8 @@ def record_join(kind, room_id, user, ip_address):
 
 
 @database_sync_to_async
-def record_leave(kind, room_id, user, visit):
-    kind.left(room_id, user, visit)
+def record_leave(kind, room_id, user, visit, at):
+    kind.left(room_id, user, visit, at)
 
 
 class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
@@ -47,6 +49,9 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         self.participant_id = uuid.uuid4().hex[:12]
         self.admission = None
         self.joined = False
+        self.leaving = False  # said "leave" (or was put out): no place is kept
+        self.resumed = False
+        self.resume_token = secrets.token_urlsafe(18)
         self.announced = False  # the page has its "joined" list
         self.visit = None
         self.others: dict[str, dict] = {}
@@ -70,16 +75,43 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         await self.close(code=close_code)
 
     async def disconnect(self, close_code):
-        await self.leave_room()
+        if self.joined and not self.leaving:
+            await self.hold_place()
+        else:
+            await self.leave_room()
 
     async def leave_room(self):
         if self.joined:
             self.joined = False
             self.stop_stills()
-            await media.leave_room(self.room_id, self.participant_id)
-            await record_leave(self.kind, self.room_id, self.scope["user"], self.visit)
-            await self.channel_layer.group_send(self.group, {"type": "signal.participant_left", "id": self.participant_id})
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.leave_for_good()()
+
+    def leave_for_good(self):
+        """What leaving does, as a coroutine function that outlives this consumer
+        (a held place runs it when its time is up)."""
+        layer, group, room_id, pid, kind, user, visit = (
+            self.channel_layer, self.group, self.room_id, self.participant_id, self.kind, self.scope["user"], self.visit)
+        gone_at = timezone.now()  # a held place that expires left when its socket dropped
+
+        async def leave():
+            await media.leave_room(room_id, pid)
+            await record_leave(kind, room_id, user, visit, gone_at)
+            await layer.group_send(group, {"type": "signal.participant_left", "id": pid})
+
+        return leave
+
+    async def hold_place(self):
+        """The socket dropped without "leave": keep the place for a while
+        (signaling.grace); the others see the participant reconnecting."""
+        self.joined = False
+        self.stop_stills()
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.channel_layer.group_send(self.group, {"type": "signal.participant_reconnecting", "id": self.participant_id})
+        grace.hold(self.resume_token, grace.HeldPlace(
+            room_id=self.room_id, participant_id=self.participant_id, user_id=self.scope["user"].pk, state=self.state,
+            hand=self.hand_raised, visit=self.visit, leave=self.leave_for_good(),
+        ), settings.RECONNECT_GRACE_SECONDS)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.admission is None:
@@ -105,8 +137,16 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
     async def on_join(self, message):
         if self.joined:
             raise ProtocolError("already_joined", "already in the room")
-        client = self.scope.get("client") or [None]
-        self.visit = await record_join(self.kind, self.room_id, self.scope["user"], client[0])
+        place = grace.reclaim(message.resume, self.room_id, self.scope["user"].pk) if message.resume else None
+        if place is not None:  # back after a dropped socket: the same participant
+            self.resumed = True
+            self.participant_id, self.visit, self.state, self.hand_raised = place.participant_id, place.visit, place.state, place.hand
+            self.resume_token = message.resume
+            if self.kind.lessons:
+                self.low_data_changed(self.state.low_data)
+        else:
+            client = self.scope.get("client") or [None]
+            self.visit = await record_join(self.kind, self.room_id, self.scope["user"], client[0])
         self.joined = True
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_send(self.group, {"type": "signal.participant_joined", **self.me()})
@@ -132,10 +172,12 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         participants = [self.public(o) for o in self.others.values()]
         self.announced = True
         await self.send(messages.dump(
-            "joined", you=self.public(self.me()), participants=participants, ice_servers=settings.ICE_SERVERS, **extras,
+            "joined", you=self.public(self.me()), participants=participants, ice_servers=settings.ICE_SERVERS,
+            resume=self.resume_token, resumed=self.resumed, **extras,
         ))
 
     async def on_leave(self, message):
+        self.leaving = True
         await self.leave_room()
         await self.close(code=1000)
 
@@ -178,6 +220,10 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         self.others[event["id"]] = event
         if self.announced and not known:  # answered after "joined" went out: tell the page now
             await self.send(messages.dump("participant-joined", participant=self.public(event)))
+
+    async def signal_participant_reconnecting(self, event):
+        if event["id"] in self.others:
+            await self.send(messages.dump("participant-reconnecting", id=event["id"]))
 
     async def signal_participant_left(self, event):
         if self.others.pop(event["id"], None) is not None:

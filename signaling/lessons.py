@@ -141,6 +141,7 @@ class LessonMessages:
     async def signal_lesson_ended(self, event):
         self.lesson_state = "ended"
         await self.send(messages.dump("lesson", state="ended", recording=False))
+        self.leaving = True
         await self.leave_room()
         await self.close(code=1000)
 
@@ -170,5 +171,6 @@ class LessonMessages:
         if user is None or user.pk != event["user_id"] or self.admission is None:
             return
         await self.send(messages.error("unenrolled", str(_("You are no longer enrolled in this class."))))
+        self.leaving = True
         await self.leave_room()
         await self.close(code=REFUSED)

@@ -21,6 +21,7 @@ class ProtocolError(Exception):
 
 @dataclass(frozen=True)
 class Join:
+    resume: str | None = None  # the token of a place kept after a dropped socket
     type = "join"
 
 
@@ -126,7 +127,10 @@ def parse(raw: str | bytes | None):
         raise ProtocolError("bad_version", f"this server speaks protocol version {VERSION}")
     kind = data.get("type")
     if kind == "join":
-        return Join()
+        resume = _require(data, "resume", str, optional=True)
+        if resume is not None and len(resume) > 64:
+            raise ProtocolError("bad_field", "'resume' is too long")
+        return Join(resume)
     if kind == "leave":
         return Leave()
     if kind == "offer":

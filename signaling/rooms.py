@@ -44,8 +44,8 @@ class RoomKind(Protocol):
     def joined(self, room_id: str, user, ip_address: str | None):
         """Record the join (audit log, attendance); what it answers goes back to left()."""
 
-    def left(self, room_id: str, user, visit) -> None:
-        """Record the leave."""
+    def left(self, room_id: str, user, visit, at) -> None:
+        """Record the leave (at that time)."""
 
 
 _kinds: list[RoomKind] = []

@@ -40,5 +40,5 @@ class ConsultationRooms:
             path=f"/ws/rooms/{room_id}/",
         )
 
-    def left(self, room_id: str, user, visit) -> None:
+    def left(self, room_id: str, user, visit, at) -> None:
         pass

@@ -41,6 +41,17 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def no_places_held_across_tests():
+    """Places kept after a dropped socket (signaling.grace) end with their test."""
+    from signaling import grace
+    from signaling.media import router
+
+    yield
+    grace._held.clear()
+    router.routers.clear()
+
+
 @pytest.fixture
 def frozen_now(monkeypatch):
     """Freeze django.utils.timezone.now, the one clock the app reads."""

@@ -101,11 +101,12 @@ class LessonMediaRouter(MediaRouter):
         if tap in self.taps:
             self.taps.remove(tap)
 
+    async def _retire(self, peer: ParticipantPeer) -> None:
+        for track in peer.incoming.values():
+            self._forget(track)
+        await super()._retire(peer)
+
     async def leave(self, participant_id: str) -> None:
-        peer = self.participants.get(participant_id)
-        if peer is not None:
-            for track in peer.incoming.values():
-                self._forget(track)
         self.low_data.discard(participant_id)
         self._keep_stills()
         self.muted.discard(participant_id)

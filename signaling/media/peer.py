@@ -31,6 +31,10 @@ def rtc_configuration(ice_servers: list[dict]) -> RTCConfiguration:
     ])
 
 
+def _ice_ufrags(sdp: str) -> set[str]:
+    return {line.split(":", 1)[1].strip() for line in sdp.splitlines() if line.startswith("a=ice-ufrag:")}
+
+
 class ParticipantPeer:
     def __init__(self, participant_id: str, side: str, *, ice_servers: list[dict], on_track, on_failed,
                  codecs: dict[str, str] | None = None, on_sender=None):
@@ -78,6 +82,16 @@ class ParticipantPeer:
             await self.pc.addIceCandidate(candidate)
         self._pending_candidates.clear()
         return self.pc.localDescription.sdp
+
+    def is_new_connection(self, offer_sdp: str) -> bool:
+        """Whether this offer starts a new connection rather than renegotiating
+        this one: its ICE credentials differ (a new RTCPeerConnection or an ICE
+        restart), or this one is already dead."""
+        if self.pc.connectionState in ("failed", "closed"):
+            return True
+        if self.pc.remoteDescription is None:
+            return False
+        return _ice_ufrags(offer_sdp) != _ice_ufrags(self.pc.remoteDescription.sdp)
 
     async def add_candidate(self, candidate: str, sdp_mid: str | None, sdp_mline_index: int | None) -> None:
         if not candidate:

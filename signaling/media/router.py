@@ -35,6 +35,14 @@ class MediaRouter:
     # The interface the consumer uses.
     async def offer(self, participant_id: str, side: str, sdp: str) -> str:
         peer = self.participants.get(participant_id)
+        if peer is not None and peer.is_new_connection(sdp):
+            # The page lost its media path and starts over (a new RTCPeerConnection
+            # or an ICE restart): a fresh server peer takes the old one's place.
+            fresh = self._new_peer(participant_id, side)
+            fresh.audio_only = peer.audio_only
+            self.participants[participant_id] = fresh  # same place in the join order
+            await self._retire(peer)
+            peer = fresh
         if peer is None:
             peer = self._new_peer(participant_id, side)
             self.participants[participant_id] = peer
@@ -67,8 +75,11 @@ class MediaRouter:
     async def leave(self, participant_id: str) -> None:
         peer = self.participants.pop(participant_id, None)
         if peer is not None:
-            await peer.close()
+            await self._retire(peer)
             self._rewire()
+
+    async def _retire(self, peer: ParticipantPeer) -> None:
+        await peer.close()
 
     async def close(self) -> None:
         await asyncio.gather(*(self.leave(pid) for pid in list(self.participants)))

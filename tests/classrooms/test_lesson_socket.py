@@ -195,3 +195,25 @@ async def test_the_recording_of_a_lesson_with_media_holds_its_duration(lesson, t
         assert sorted(s.type for s in container.streams) == ["audio", "video"]
         assert abs(container.duration / 1_000_000 - recording.duration_seconds) < 0.6
         assert sum(1 for _ in container.decode(video=0)) >= 25
+
+
+async def test_a_pupil_whose_socket_drops_keeps_one_attendance_row_and_leaves_at_the_drop(lesson, teacher, pupils, settings, frozen_now):
+    settings.RECONNECT_GRACE_SECONDS = 0.3
+    teacher_socket = await Socket(teacher.user, lesson.room_id).open()
+    await teacher_socket.join()
+    mai = await Socket(pupils[0].user, lesson.room_id).open()
+    joined = await mai.join()
+    await mai.communicator.disconnect(code=1006)
+    assert (await teacher_socket.next("participant-reconnecting"))["id"] == joined["you"]["id"]
+    mai = await Socket(pupils[0].user, lesson.room_id).open()
+    await mai.send("join", resume=joined["resume"])
+    assert (await mai.next("joined"))["you"]["id"] == joined["you"]["id"]
+    assert await sync_to_async(Attendance.objects.filter(lesson=lesson).count)() == 1
+    dropped_at = frozen_now() + timedelta(minutes=5)
+    frozen_now.set(dropped_at)
+    await mai.communicator.disconnect(code=1006)
+    frozen_now.set(dropped_at + timedelta(minutes=1))  # the place expires later; she left when the link dropped
+    assert (await teacher_socket.next("participant-left"))["id"] == joined["you"]["id"]
+    row = await sync_to_async(Attendance.objects.get)(lesson=lesson)
+    assert row.left_at == dropped_at
+    await teacher_socket.close()

@@ -27,7 +27,8 @@ def client_over(communicator, shade):
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, live_consultation, doctor, station_worker):
+async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, live_consultation, doctor, station_worker, settings):
+    settings.RECONNECT_GRACE_SECONDS = 1
     path = f"/ws/rooms/{live_consultation.room_id}/"
     tasks_before = len(asyncio.all_tasks())
     doctor_socket = WebsocketCommunicator(room_app(doctor.user), path)
@@ -53,8 +54,14 @@ async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, 
         await station_call.close()
         await doctor_socket.disconnect()
         await station_socket.disconnect()
-    # The sockets dropped without 'leave': every server peer is closed, the
-    # room's router is gone, and no task is left behind.
+    # The sockets dropped without 'leave': their places are kept for
+    # RECONNECT_GRACE_SECONDS, then every server peer is closed, the room's
+    # router is gone, and no task is left behind.
+    assert len(media.routers[live_consultation.room_id].participants) == 2
+    for _ in range(40):
+        if not media.routers:
+            break
+        await asyncio.sleep(0.1)
     assert media.routers == {}
     assert {pc.connectionState for pc in server_peers} == {"closed"}
     for _ in range(50):
