@@ -44,3 +44,13 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     raw = os.environ.get(name, default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_urls(name: str, schemes: tuple[str, ...]) -> list[str]:
+    """A comma-separated list of URLs, each with one of these schemes (stun:, turn:…)."""
+    urls = env_list(name)
+    for url in urls:
+        scheme, colon, rest = url.partition(":")
+        if not colon or not rest or scheme not in schemes:
+            raise ImproperlyConfigured(f"{name} takes {', '.join(s + ':' for s in schemes)} URLs, not {url!r}")
+    return urls

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, env_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -158,8 +158,14 @@ SPECTACULAR_SETTINGS = {
 # aioice leaves loopback out on its own; 127.0.0.1 keeps the embedded default
 # and the tests on this machine. Production sets the public interface.
 ICE_HOST_ADDRESSES = env_list("ICE_HOST_ADDRESSES", "127.0.0.1")
-STUN_URLS = env_list("STUN_URLS")
-ICE_SERVERS = [{"urls": STUN_URLS}] if STUN_URLS else []
+# STUN, and TURN (coturn, bin/turn) with credentials that signaling/ice.py derives
+# from the secret shared with coturn and that last TURN_CREDENTIAL_TTL seconds.
+STUN_URLS = env_urls("STUN_URLS", ("stun", "stuns"))
+TURN_URLS = env_urls("TURN_URLS", ("turn", "turns"))
+TURN_SECRET = env_str("TURN_SECRET") or ""
+TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", 3600, minimum=60)
+if TURN_URLS and not TURN_SECRET:
+    raise ImproperlyConfigured("TURN_SECRET (coturn's static-auth-secret) must be set when TURN_URLS is")
 SIGNALING_MESSAGES_PER_SECOND = env_int("SIGNALING_MESSAGES_PER_SECOND", 20, minimum=1)
 SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
 # Consultation rooms open this long before the start and close this long after the end.

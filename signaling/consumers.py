@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signaling import grace, messages
+from signaling.ice import ice_servers_for
 from signaling.lessons import LessonMessages
 from signaling.media import router as media
 from signaling.messages import ProtocolError
@@ -172,7 +173,8 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         participants = [self.public(o) for o in self.others.values()]
         self.announced = True
         await self.send(messages.dump(
-            "joined", you=self.public(self.me()), participants=participants, ice_servers=settings.ICE_SERVERS,
+            "joined", you=self.public(self.me()), participants=participants,
+            ice_servers=ice_servers_for(f"{self.scope['user'].pk}-{self.participant_id}"),
             resume=self.resume_token, resumed=self.resumed, **extras,
         ))
 

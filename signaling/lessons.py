@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from signaling import messages
+from signaling.ice import server_ice_servers
 from signaling.media import router as media
 from signaling.media.recording import LessonRecorder
 from signaling.messages import ProtocolError
@@ -46,7 +47,7 @@ class LessonMessages:
         factory = self.kind.media_router
         if self.kind.lessons:
             factory = partial(factory, still_seconds=settings.LESSON_STILL_SECONDS)
-        return media.router_for(self.room_id, ice_servers=settings.ICE_SERVERS, factory=factory)
+        return media.router_for(self.room_id, ice_servers=server_ice_servers, factory=factory)
 
     async def lesson_joined_extras(self) -> dict:
         if not self.kind.lessons:

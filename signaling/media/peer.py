@@ -12,6 +12,7 @@ decoded ones and answers with only those codecs (signaling.media.encoded).
 """
 
 import logging
+from collections.abc import Callable
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamTrack
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 KINDS = ("audio", "video")
 
 
-def rtc_configuration(ice_servers: list[dict]) -> RTCConfiguration:
+def rtc_configuration(ice_servers: list[dict] | Callable[[], list[dict]]) -> RTCConfiguration:
+    if callable(ice_servers):  # fresh TURN credentials for each peer (signaling.ice.server_ice_servers)
+        ice_servers = ice_servers()
     # An explicit list, even empty: aiortc's default is a public STUN server.
     return RTCConfiguration(iceServers=[
         RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential")) for s in ice_servers

@@ -10,7 +10,7 @@ import math
 import time
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AUDIO_PTIME, MediaStreamError, MediaStreamTrack, VideoStreamTrack
 
 VIDEO_RATE = 90000
@@ -76,9 +76,10 @@ class Received:
 class CallClient:
     """send(text) and receive() -> text are the socket's; everything else is here."""
 
-    def __init__(self, send, receive, *, shade: int = 200, video: bool = True):
+    def __init__(self, send, receive, *, shade: int = 200, video: bool = True, relay_only: bool = False):
         self.send, self.receive = send, receive
         self.shade, self.video = shade, video
+        self.relay_only = relay_only
         self.pc: RTCPeerConnection | None = None
         self.received = Received()
         self.joined: dict | None = None
@@ -106,7 +107,7 @@ class CallClient:
 
     async def call(self) -> None:
         """Offer audio and video (all candidates in the SDP) and apply the answer."""
-        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pc = RTCPeerConnection(self._configuration())
         self.pc.addTrack(SyntheticMicrophone())
         if self.video:
             self.pc.addTrack(SyntheticCamera(self.shade))
@@ -121,6 +122,14 @@ class CallClient:
         await self.send(json.dumps({"v": 1, "type": "offer", "sdp": self.pc.localDescription.sdp}))
         answer = await self.message("answer")
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+
+    def _configuration(self) -> RTCConfiguration:
+        if not self.relay_only:
+            return RTCConfiguration(iceServers=[])
+        # As a page forced through TURN: the servers from "joined", relay candidates only.
+        servers = [RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+                   for s in self.joined["ice_servers"]]
+        return RTCConfiguration(iceServers=servers, iceTransportPolicy=RTCIceTransportPolicy.RELAY)
 
     async def _count(self, track):
         while True:
