@@ -171,15 +171,20 @@ SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
 # Consultation rooms open this long before the start and close this long after the end.
 ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
+# The most the server sends a participant for video, in bit/s: mobile links are thin.
+VIDEO_MAX_BITRATE = env_int("VIDEO_MAX_BITRATE", 300_000, minimum=30_000)
 # A participant whose socket dropped keeps their place this long (signaling/grace.py).
 RECONNECT_GRACE_SECONDS = env_int("RECONNECT_GRACE_SECONDS", 60, minimum=1)
 # Lesson rooms open this long before the lesson (they close like consultation rooms, or when the teacher ends the lesson).
 LESSON_ROOM_OPENS_MINUTES_BEFORE = env_int("LESSON_ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 
-# Lesson recordings: where the files are written, and how many days they are kept
-# (python manage.py purge_recordings deletes older ones).
+# Recordings of lessons and consultations: where the files are written, and how
+# many days they are kept (python manage.py purge_recordings deletes older ones).
 RECORDINGS_DIR = Path(env_str("RECORDINGS_DIR") or str(VAR_DIR / "recordings"))
 RECORDINGS_KEEP_DAYS = env_int("RECORDINGS_KEEP_DAYS", 30, minimum=1)
+# A consultation's recording belongs to the patient's record, whose retention
+# rules are the health service's, not the school's: its own setting.
+CONSULTATION_RECORDINGS_KEEP_DAYS = env_int("CONSULTATION_RECORDINGS_KEEP_DAYS", RECORDINGS_KEEP_DAYS, minimum=1)
 # Lessons are recorded from the teacher's "start" to "end" (false: never).
 LESSON_RECORDING = env_bool("LESSON_RECORDING", True)
 # Pupils in low-data mode get a still picture of the teacher this often.

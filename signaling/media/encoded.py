@@ -14,10 +14,14 @@ moves any of this).
   (PLI/FIR) from the receiving browser call the sender's `_send_keyframe()`,
   whose flag only the encoding path reads; `on_keyframe_request` hooks it.
 - Asking the publisher for a keyframe: `RTCRtpReceiver._send_rtcp_pli`.
+- Bandwidth: REMB reaches `RTCRtpSender._handle_rtcp_packet`, which sets the
+  sender's private encoder's `target_bitrate`; SenderControl reads the estimate
+  there and caps that bitrate.
 """
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +29,7 @@ from fractions import Fraction
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
 from aiortc import rtcrtpreceiver
+from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +121,48 @@ def keep_only_codecs(pc, names: dict[str, str]) -> None:
         transceiver._codecs = [
             c for c in codecs if c.payloadType in primary or (c.name.lower() == "rtx" and c.parameters.get("apt") in primary)
         ]
+
+
+class SenderControl:
+    """A sender's bandwidth: the estimate the receiving browser reports (REMB)
+    and a cap on the encoder's bitrate. aiortc sets its encoder's bitrate to
+    each REMB it receives; the cap is applied right after."""
+
+    def __init__(self, sender: RTCRtpSender):
+        self.sender = sender
+        self.cap: int | None = None
+        self.estimate: int | None = None
+        self._sent: tuple[float, int] | None = None  # (when, bytes sent) at the last look
+        own = sender._handle_rtcp_packet
+
+        async def handle_rtcp_packet(packet) -> None:
+            await own(packet)
+            if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
+                try:
+                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+                except ValueError:
+                    return
+                if sender._ssrc in ssrcs:
+                    self.estimate = bitrate
+                    self.apply()
+
+        sender._handle_rtcp_packet = handle_rtcp_packet
+
+    async def sent_rate(self) -> int | None:
+        """Bits per second sent since the last call (None the first time)."""
+        now = time.monotonic()
+        sent = next((s.bytesSent for s in (await self.sender.getStats()).values() if s.type == "outbound-rtp"), None)
+        previous, self._sent = self._sent, (now, sent) if sent is not None else None
+        if previous is None or sent is None or now <= previous[0]:
+            return None
+        return int((sent - previous[1]) * 8 / (now - previous[0]))
+
+    def set_cap(self, bitrate: int | None) -> None:
+        self.cap = bitrate
+        self.apply()
+
+    def apply(self) -> None:
+        encoder = getattr(self.sender, "_RTCRtpSender__encoder", None)
+        if self.cap is None or encoder is None or not hasattr(encoder, "target_bitrate"):
+            return
+        encoder.target_bitrate = min(self.estimate or self.cap, self.cap)

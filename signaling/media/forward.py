@@ -8,6 +8,7 @@ only packetized, with timestamps kept continuous across a change of source."""
 import asyncio
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
 
 from signaling.media.encoded import EncodedFrame
 from signaling.media.fanout import Restamp
@@ -27,6 +28,8 @@ class ForwardTrack(MediaStreamTrack):
         self.origin: MediaStreamTrack | None = None
         self.frames = 0
         self._restamp = Restamp(SOURCE_CHANGE_GAP[kind])
+        self._shape = (0, 0, 0.0)  # decoded video: at most this width, height and frame rate (0: as it comes)
+        self._last_sent: float | None = None
 
     @property
     def source(self) -> MediaStreamTrack | None:
@@ -43,6 +46,21 @@ class ForwardTrack(MediaStreamTrack):
         if previous is not None:
             previous.stop()
         self._changed.set()
+
+    def shape(self, width: int = 0, height: int = 0, fps: float = 0) -> None:
+        """Send decoded video at most this big and this often (a weak link)."""
+        self._shape = (width, height, fps)
+
+    def _shaped(self, frame: VideoFrame) -> VideoFrame | None:
+        width, height, fps = self._shape
+        if fps and frame.pts is not None:
+            moment = float(frame.pts * frame.time_base)
+            if self._last_sent is not None and 0 <= moment - self._last_sent < 1 / fps - 0.01:
+                return None  # over this level's frame rate: the frame is skipped
+            self._last_sent = moment
+        if width and frame.width > width:
+            frame = frame.reformat(width=width, height=height)
+        return frame
 
     def pause(self, paused: bool) -> None:
         self._paused = paused
@@ -76,9 +94,16 @@ class ForwardTrack(MediaStreamTrack):
                 if self._source is source:  # that participant left; wait for the next
                     self._source = self.origin = None
                 continue
-            if not self._paused:
-                self.frames += 1
-                return self._restamp(frame, source) if isinstance(frame, EncodedFrame) else frame
+            if self._paused:
+                continue
+            if isinstance(frame, EncodedFrame):
+                frame = self._restamp(frame, source)
+            elif isinstance(frame, VideoFrame) and self._shape != (0, 0, 0.0):
+                frame = self._shaped(frame)
+                if frame is None:
+                    continue
+            self.frames += 1
+            return frame
         raise MediaStreamError
 
     def stop(self) -> None:

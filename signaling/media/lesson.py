@@ -20,6 +20,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from signaling.media import encoded
 from signaling.media.fanout import FanoutSubscriber, PacketFanout
 from signaling.media.peer import ParticipantPeer
+from signaling.media.quality import LESSON_LEVELS, Level
 from signaling.media.router import MediaRouter
 from signaling.media.stills import StillPictures
 
@@ -76,11 +77,23 @@ class LessonMediaRouter(MediaRouter):
         self._keep_stills()
         self._rewire()
 
+    def _levels_for(self, peer: ParticipantPeer):
+        return LESSON_LEVELS if peer.side == PUPIL else None
+
+    def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
+        # A pupil stepped down gets what low-data mode gives: sound and still pictures.
+        peer.auto_audio_only = not level.video
+        self._keep_stills()
+        self._rewire()
+
+    def _needs_stills(self) -> bool:
+        return bool(self.low_data) or any(p.auto_audio_only for p in self.participants.values())
+
     def _keep_stills(self) -> None:
-        if self.low_data and self.stills is None and self.forward:
+        if self._needs_stills() and self.stills is None and self.forward:
             self.stills = StillPictures(self, interval=self.still_seconds)
             self.tap(self.stills)
-        elif not self.low_data and self.stills is not None:
+        elif not self._needs_stills() and self.stills is not None:
             self.stills.close()
             self.stills = None
 
@@ -108,11 +121,11 @@ class LessonMediaRouter(MediaRouter):
 
     async def leave(self, participant_id: str) -> None:
         self.low_data.discard(participant_id)
-        self._keep_stills()
         self.muted.discard(participant_id)
         if self.floor == participant_id:
             self.floor = None
         await super().leave(participant_id)
+        self._keep_stills()
 
     async def close(self) -> None:
         await super().close()
@@ -168,7 +181,7 @@ class LessonMediaRouter(MediaRouter):
             return floor_voice
         if teacher is None:
             return None
-        if slot == "video" and (peer.audio_only or peer.id in self.low_data):
+        if slot == "video" and (peer.audio_only or peer.auto_audio_only or peer.id in self.low_data):
             return None
         return teacher.incoming.get(slot)
 

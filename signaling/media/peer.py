@@ -50,6 +50,11 @@ class ParticipantPeer:
         self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self._on_sender = on_sender
         self._pending_candidates = []
+        self.senders = {}  # slot -> RTCRtpSender
+        self.auto_audio_only = False  # the server stepped this participant down (signaling.media.quality)
+        self.link = None  # their LinkAdapter, once media flows
+        self.bandwidth = None  # an encoded.SenderControl of the video sent to them
+        self.last_reports: dict[str, object] = {}
 
         @self.pc.on("track")
         def track_arrived(track):
@@ -77,7 +82,7 @@ class ParticipantPeer:
             slot = kind if seen[kind] == 1 else f"{kind}{seen[kind]}"
             track = self.outgoing.setdefault(slot, ForwardTrack(kind))
             if transceiver.sender.track is None:  # addTrack fills the first free transceiver of the kind: this one
-                sender = self.pc.addTrack(track)
+                sender = self.senders[slot] = self.pc.addTrack(track)
                 if self._on_sender is not None:
                     self._on_sender(self, slot, sender)
         await self.pc.setLocalDescription(await self.pc.createAnswer())

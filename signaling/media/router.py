@@ -10,7 +10,9 @@ pupil. One router per room, in this process (`routers`).
 import asyncio
 import logging
 
+from signaling.media.encoded import SenderControl
 from signaling.media.peer import KINDS, ParticipantPeer
+from signaling.media.quality import Level, LinkAdapter, consultation_levels
 from signaling.media.relay import BoundedRelay
 
 log = logging.getLogger(__name__)
@@ -23,10 +25,15 @@ class MediaError(Exception):
 class MediaRouter:
     """What every room's router offers the consumer; subclasses wire the tracks."""
 
+    LINK_CHECK_SECONDS = 1.0
+
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
         self.room_id = room_id
         self.ice_servers = ice_servers
         self.participants: dict[str, ParticipantPeer] = {}
+        # participant id -> callable(level, reason), told when the server steps them down or up
+        self.quality_listeners: dict = {}
+        self._link_watch: asyncio.Task | None = None
 
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
@@ -52,6 +59,8 @@ class MediaRouter:
             await self.leave(participant_id)
             raise MediaError(f"cannot answer this offer: {error}") from error
         self._rewire()
+        if self._link_watch is None:
+            self._link_watch = asyncio.ensure_future(self._watch_links())
         return answer
 
     async def add_candidate(self, participant_id: str, candidate: str, sdp_mid, sdp_mline_index) -> None:
@@ -82,7 +91,48 @@ class MediaRouter:
         await peer.close()
 
     async def close(self) -> None:
+        if self._link_watch is not None:
+            self._link_watch.cancel()
         await asyncio.gather(*(self.leave(pid) for pid in list(self.participants)))
+
+    # Weak links (signaling.media.quality).
+    def _levels_for(self, peer: ParticipantPeer) -> tuple[Level, ...] | None:
+        """The levels this participant's downlink can step through; None: not adapted."""
+        return None
+
+    def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
+        peer.auto_audio_only = not level.video
+        self._rewire()
+
+    async def _watch_links(self) -> None:
+        while True:
+            await asyncio.sleep(self.LINK_CHECK_SECONDS)
+            for peer in list(self.participants.values()):
+                try:
+                    await self._check_link(peer)
+                except Exception:  # a peer closing under us; the next round sees it gone
+                    log.debug("link check of %s failed", peer.id, exc_info=True)
+
+    async def _check_link(self, peer: ParticipantPeer) -> None:
+        if peer.link is None:
+            levels = self._levels_for(peer)
+            if not levels or "video" not in peer.senders:
+                return
+            peer.link = LinkAdapter(levels)
+            peer.bandwidth = SenderControl(peer.senders["video"])
+            peer.bandwidth.set_cap(levels[0].bitrate)
+        measured = peer.senders["video" if peer.link.level.video else "audio"] if "audio" in peer.senders else peer.senders["video"]
+        loss = await _fresh_loss(peer, measured)
+        sent = await peer.bandwidth.sent_rate()
+        peer.bandwidth.apply()
+        level = peer.link.observe(loss, peer.bandwidth.estimate, sent)
+        if level is None:
+            return
+        log.info("room %s: %s steps to %s (%s)", self.room_id, peer.id, level.name, peer.link.reason)
+        self._apply_level(peer, level)
+        listener = self.quality_listeners.get(peer.id)
+        if listener is not None:
+            asyncio.ensure_future(listener(level, peer.link.reason))
 
     @property
     def is_empty(self) -> bool:
@@ -99,14 +149,49 @@ class MediaRouter:
         raise NotImplementedError
 
 
+async def _fresh_loss(peer: ParticipantPeer, sender) -> float | None:
+    """The loss in the browser's latest receiver report on this sender's
+    stream (0..1), or None when no new report came since the last look."""
+    for stats in (await sender.getStats()).values():
+        if stats.type == "remote-inbound-rtp":
+            key = (sender, stats.timestamp)
+            if peer.last_reports.get(sender.kind) == key:
+                return None
+            peer.last_reports[sender.kind] = key
+            return stats.fractionLost / 256
+    return None
+
+
 class RoomMediaRouter(MediaRouter):
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
         super().__init__(room_id, ice_servers=ice_servers)
         self.relay = BoundedRelay()
+        self.recorder = None  # a CallRecorder while the call is recorded (signaling.consultation_recording)
+        self.recording_lock = asyncio.Lock()  # one start or stop at a time
+
+    def _levels_for(self, peer: ParticipantPeer) -> tuple[Level, ...]:
+        return consultation_levels()
+
+    def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
+        if level.video:
+            peer.outgoing["video"].shape(level.width, level.height, level.fps)
+            peer.bandwidth.set_cap(level.bitrate)
+        super()._apply_level(peer, level)
+
+    async def leave(self, participant_id: str) -> None:
+        await super().leave(participant_id)
+        if self.recorder is not None and self.recorder.orphaned:
+            await self.stop_recording()  # the doctor, who controls it, has gone
 
     async def close(self) -> None:
         await super().close()
+        await self.stop_recording()  # the call ended: what was recorded is kept
         self.relay.close()
+
+    async def stop_recording(self) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            await recorder.stop()
 
     def _counterpart(self, peer: ParticipantPeer) -> ParticipantPeer | None:
         others = [p for p in self.participants.values() if p.side != peer.side]
@@ -118,11 +203,18 @@ class RoomMediaRouter(MediaRouter):
             for kind in KINDS:
                 forward = peer.outgoing[kind]
                 source = other.incoming.get(kind) if other else None
-                forward.pause(kind == "video" and (peer.audio_only or (other is not None and other.audio_only)))
+                forward.pause(kind == "video" and (_without_video(peer) or (other is not None and _without_video(other))))
                 if source is None:
                     forward.use(None)
                 elif forward.origin is not source:
                     forward.use(self.relay.subscribe(source), origin=source)
+        if self.recorder is not None:
+            self.recorder.rewire()
+
+
+def _without_video(peer: ParticipantPeer) -> bool:
+    """Chose audio only, or the server stepped them down to it: video stops both ways."""
+    return peer.audio_only or peer.auto_audio_only
 
 
 routers: dict[str, MediaRouter] = {}

@@ -1,0 +1,113 @@
+"""Weak links: what the server sends each participant follows their link.
+
+Every second the room's router reads, for each participant, the loss their
+browser reports on what the server sends them (RTCP receiver reports) and the
+bandwidth their browser estimates (REMB). A LinkAdapter turns that into a
+level: smaller pictures at lower frame rates and bitrates, and at the bottom
+audio only. It steps down after DOWN_AFTER seconds of a bad link and steps back
+up only after a longer good spell (UP_AFTER, doubled after each step up that
+did not hold), so a link on the edge does not flap.
+"""
+
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    width: int = 0  # 0: audio only
+    height: int = 0
+    fps: float = 0
+    bitrate: int = 0  # bits per second the picture needs at this level
+
+    @property
+    def video(self) -> bool:
+        return self.width > 0
+
+
+AUDIO_ONLY = Level("audio")
+
+
+def consultation_levels(max_bitrate: int | None = None) -> tuple[Level, ...]:
+    cap = max_bitrate or settings.VIDEO_MAX_BITRATE
+    return (
+        Level("high", 320, 240, 15, cap),
+        Level("medium", 240, 180, 10, min(cap, 150_000)),
+        Level("low", 160, 120, 7, min(cap, 70_000)),
+        AUDIO_ONLY,
+    )
+
+
+# A lesson forwards the teacher's frames as they are: a pupil has them all or
+# none (low-data mode: sound and still pictures).
+LESSON_LEVELS = (Level("high", 320, 240, 15, 250_000), AUDIO_ONLY)
+
+BAD_LOSS = 0.10
+GOOD_LOSS = 0.02
+DOWN_AFTER = 2.0
+UP_AFTER = 8.0
+MAX_UP_AFTER = 60.0
+HELD_AFTER = 20.0  # a step up that lasted this long held: the wait goes back to UP_AFTER
+
+
+class LinkAdapter:
+    def __init__(self, levels: tuple[Level, ...], *, clock=time.monotonic):
+        self.levels = levels
+        self.index = 0
+        self.clock = clock
+        self.reason = ""
+        self._bad_since: float | None = None
+        self._good_since: float | None = None
+        self._up_after = UP_AFTER
+        self._stepped_up_at: float | None = None
+
+    @property
+    def level(self) -> Level:
+        return self.levels[self.index]
+
+    def observe(self, loss: float | None, estimate: int | None, sent: int | None = None) -> Level | None:
+        """One second's figures (loss 0..1, the browser's estimate and what
+        was sent, in bit/s; None when unknown); the new level when it changes.
+
+        A receiver's estimate never runs far above what it receives (an easy
+        picture needs little), so it only counts as too slow while it binds:
+        while the server sends about as much as the estimate allows."""
+        now = self.clock()
+        level = self.level
+        binding = estimate is not None and sent is not None and sent >= estimate * 0.8
+        too_slow = level.video and binding and estimate < level.bitrate * 0.7
+        lossy = loss is not None and loss >= BAD_LOSS
+        if lossy or too_slow:
+            self._good_since = None
+            self._bad_since = self._bad_since if self._bad_since is not None else now
+            if now - self._bad_since >= DOWN_AFTER and self.index < len(self.levels) - 1:
+                if self._stepped_up_at is not None and now - self._stepped_up_at < HELD_AFTER:
+                    self._up_after = min(self._up_after * 2, MAX_UP_AFTER)  # that step up did not hold
+                self._stepped_up_at = None
+                self.reason = "loss" if lossy else "bandwidth"
+                return self._move(+1, now)
+            return None
+        self._bad_since = None
+        if self._stepped_up_at is not None and now - self._stepped_up_at >= HELD_AFTER:
+            self._up_after, self._stepped_up_at = UP_AFTER, None
+        if self.index == 0 or loss is None or loss > GOOD_LOSS:
+            self._good_since = None
+            return None
+        upper = self.levels[self.index - 1]
+        if level.video and binding and estimate < upper.bitrate * 1.2:
+            self._good_since = None  # the browser does not think the bigger picture would fit
+            return None
+        self._good_since = self._good_since if self._good_since is not None else now
+        if now - self._good_since >= self._up_after:
+            self._stepped_up_at = now
+            self.reason = "recovered"
+            return self._move(-1, now)
+        return None
+
+    def _move(self, step: int, now: float) -> Level:
+        self.index += step
+        self._bad_since = self._good_since = None
+        return self.level

@@ -1,0 +1,84 @@
+"""The step-down and step-up rules of signaling.media.quality, on a fake clock."""
+
+from signaling.media.quality import AUDIO_ONLY, DOWN_AFTER, UP_AFTER, LinkAdapter, consultation_levels
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def run(adapter, clock, seconds, loss, estimate=None, sent="binding"):
+    """`sent` defaults to what the estimate allows (the estimate binds)."""
+    changes = []
+    for _ in range(int(seconds)):
+        clock.now += 1
+        level = adapter.observe(loss, estimate, estimate if sent == "binding" else sent)
+        if level is not None:
+            changes.append((clock.now, level.name))
+    return changes
+
+
+def test_loss_steps_down_level_by_level_to_audio_only():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    assert run(adapter, clock, 5, loss=0.0, estimate=1_000_000) == []
+    changes = run(adapter, clock, 12, loss=0.2)
+    assert [name for _, name in changes] == ["medium", "low", "audio"]
+    assert changes[0][0] - 5 <= DOWN_AFTER + 1  # within a couple of seconds
+    assert adapter.level is AUDIO_ONLY and adapter.reason == "loss"
+
+
+def test_a_short_burst_of_loss_changes_nothing():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    assert run(adapter, clock, 1, loss=0.3) == []
+    assert run(adapter, clock, 10, loss=0.0) == []
+    assert adapter.level.name == "high"
+
+
+def test_a_low_bandwidth_estimate_steps_down_without_loss():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    changes = run(adapter, clock, 10, loss=0.0, estimate=40_000)
+    assert [name for _, name in changes] == ["medium", "low", "audio"]
+    assert adapter.reason == "bandwidth"
+
+
+def test_recovery_steps_back_up_slowly_and_more_slowly_after_a_step_that_failed():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 12, loss=0.3)
+    assert adapter.level is AUDIO_ONLY
+    up = run(adapter, clock, UP_AFTER + 2, loss=0.0)
+    assert [name for _, name in up] == ["low"] and adapter.reason == "recovered"
+    run(adapter, clock, 3, loss=0.3)  # the step up did not hold
+    assert adapter.level is AUDIO_ONLY
+    assert run(adapter, clock, UP_AFTER + 2, loss=0.0) == []  # now it waits twice as long
+    assert [name for _, name in run(adapter, clock, UP_AFTER, loss=0.0)] == ["low"]
+
+
+def test_stepping_up_waits_for_an_estimate_that_fits_the_bigger_picture():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 4, loss=0.0, estimate=120_000)  # too slow for 300 kbit/s
+    assert adapter.level.name == "medium"
+    assert run(adapter, clock, 30, loss=0.0, estimate=200_000) == []  # 300k needs more
+    assert [name for _, name in run(adapter, clock, 10, loss=0.0, estimate=500_000)] == ["high"]
+
+
+def test_an_estimate_that_fits_the_smallest_picture_keeps_it():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 20, loss=0.0, estimate=60_000)
+    assert adapter.level.name == "low"
+
+
+def test_an_estimate_that_does_not_bind_changes_nothing():
+    """An easy picture needs little; the receiver's estimate stays near it."""
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    assert run(adapter, clock, 20, loss=0.0, estimate=40_000, sent=20_000) == []

@@ -1,0 +1,188 @@
+"""A consultation whose station sits behind a weak link (tests/signaling/lossy_relay.py):
+the server steps the picture it sends down to audio only by itself, tells
+both sides why, and comes back to video when the link recovers; a thin link
+gets a smaller picture. A pupil on a weak link drops to sound and stills."""
+
+import asyncio
+import time
+
+import pytest
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from signaling.media import quality
+from signaling.media.lesson import LessonMediaRouter
+from signaling.media.router import RoomMediaRouter
+from tests.signaling.call_client import SyntheticCamera, SyntheticMicrophone
+from tests.signaling.lossy_relay import LossyRelay, Shape, without_candidates
+
+
+class Participant:
+    def __init__(self, shade: int, *, pupil: bool = False):
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.pupil = pupil
+        self.shade = shade
+        self.video_frames: list[tuple[float, int]] = []  # (arrival, width)
+        self.audio_frames = 0
+        self._tasks = []
+
+    async def join(self, router, participant_id: str, side: str, relay: LossyRelay | None = None):
+        self.pc.addTrack(SyntheticMicrophone())
+        if self.pupil:
+            self.pc.addTransceiver("video", direction="recvonly")
+            self.pc.addTransceiver("audio", direction="recvonly")
+        else:
+            self.pc.addTrack(SyntheticCamera(self.shade))
+
+        @self.pc.on("track")
+        def on_track(track):
+            self._tasks.append(asyncio.ensure_future(self._count(track)))
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        offer = self.pc.localDescription.sdp
+        answer = await router.offer(participant_id, side, without_candidates(offer) if relay else offer)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=relay.through(answer) if relay else answer, type="answer"))
+        return self
+
+    async def _count(self, track):
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            if track.kind == "video":
+                self.video_frames.append((time.monotonic(), frame.width))
+            else:
+                self.audio_frames += 1
+
+    def video_rate(self, seconds: float = 2.0) -> float:
+        since = time.monotonic() - seconds
+        return sum(1 for at, _ in self.video_frames if at >= since) / seconds
+
+    async def close(self):
+        for task in self._tasks:
+            task.cancel()
+        await self.pc.close()
+
+
+async def packets_sent(router, participant_id) -> dict[str, int]:
+    """What the server sent this participant, per kind (its RTCP-free view)."""
+    counts = {}
+    for kind in ("audio", "video"):
+        stats = await router.participants[participant_id].senders[kind].getStats()
+        counts[kind] = next(s.packetsSent for s in stats.values() if s.type == "outbound-rtp")
+    return counts
+
+
+@pytest.fixture
+def quick_recovery(monkeypatch):
+    monkeypatch.setattr(quality, "UP_AFTER", 2.0)
+
+
+async def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        await asyncio.sleep(0.1)
+    return condition()
+
+
+@pytest.fixture
+async def call():
+    routers, people, relays = [], [], []
+
+    async def start(router_class=RoomMediaRouter):
+        router = router_class("weak-link-room", ice_servers=[])
+        routers.append(router)
+        relay = await LossyRelay().start()
+        relays.append(relay)
+        return router, relay
+
+    def keep(participant):
+        people.append(participant)
+        return participant
+
+    yield start, keep
+    for participant in people:
+        await participant.close()
+    for router in routers:
+        await router.close()
+    for relay in relays:
+        relay.close()
+
+
+async def test_loss_steps_the_station_down_to_audio_only_and_back_up(call, quick_recovery, settings):
+    settings.VIDEO_MAX_BITRATE = 300_000
+    start, keep = call
+    router, relay = await start()
+    told = []
+
+    async def station_told(level, reason):
+        told.append((level.name, reason))
+
+    doctor = keep(await Participant(40).join(router, "doctor", "doctor"))
+    router.quality_listeners["station"] = station_told
+    station = keep(await Participant(220).join(router, "station", "station", relay))
+    assert await wait_until(lambda: station.video_rate() >= 10, 15), "the station sees the doctor at full rate"
+
+    relay.shape(down=Shape(loss=0.3))
+    assert await wait_until(lambda: told and told[-1][0] == "audio", 20), told
+    assert {reason for _, reason in told} == {"loss"}
+    assert [name for name, _ in told] == ["medium", "low", "audio"]
+    await asyncio.sleep(1.0)
+    sent_before = await packets_sent(router, "station")
+    doctor_video_before = len(doctor.video_frames)
+    await asyncio.sleep(2.0)
+    sent = await packets_sent(router, "station")
+    assert station.video_rate(1.5) == 0  # no picture to the station...
+    assert len(doctor.video_frames) - doctor_video_before <= 2  # ...nor from it: audio only both ways
+    assert sent["video"] == sent_before["video"]
+    assert sent["audio"] - sent_before["audio"] >= 25  # the voices go on (50 packets a second on a quiet machine)
+
+    relay.shape(down=Shape())
+    assert await wait_until(lambda: told[-1][0] == "high", 40), told
+    assert told[-1][1] == "recovered"
+    # The picture is back (at full rate when the machine is not busy).
+    assert await wait_until(lambda: station.video_rate() >= 5 and station.video_frames[-1][1] == 320, 20)
+    assert await wait_until(lambda: len(doctor.video_frames) > doctor_video_before + 20, 10)
+
+
+async def test_a_thin_link_gets_a_smaller_picture(call, settings):
+    settings.VIDEO_MAX_BITRATE = 300_000
+    start, keep = call
+    router, relay = await start()
+    told = []
+
+    async def station_told(level, reason):
+        told.append((level.name, reason))
+
+    keep(await Participant(40).join(router, "doctor", "doctor"))
+    router.quality_listeners["station"] = station_told
+    relay.shape(down=Shape(rate=150_000))
+    station = keep(await Participant(220).join(router, "station", "station", relay))
+    assert await wait_until(lambda: told and told[-1][0] in ("medium", "low"), 25), told
+    assert await wait_until(lambda: station.video_frames and station.video_frames[-1][1] < 320, 20), (
+        len(station.video_frames), station.video_frames[-5:], router.participants["station"].outgoing["video"]._shape)
+    peer = router.participants["station"]
+    assert peer.bandwidth.cap < 300_000
+
+
+async def test_a_pupil_on_a_weak_link_drops_to_sound_and_stills(call):
+    start, keep = call
+    router, relay = await start(LessonMediaRouter)
+    router.still_seconds = 0.5
+    told = []
+
+    async def pupil_told(level, reason):
+        told.append(level.name)
+
+    keep(await Participant(230).join(router, "teacher", "teacher"))
+    router.quality_listeners["pupil"] = pupil_told
+    pupil = keep(await Participant(0, pupil=True).join(router, "pupil", "pupil", relay))
+    assert await wait_until(lambda: pupil.video_rate() >= 10, 15)
+    relay.shape(down=Shape(loss=0.3))
+    assert await wait_until(lambda: told == ["audio"], 15), told
+    assert await wait_until(lambda: router.stills is not None and router.stills.jpeg is not None, 10)
+    await asyncio.sleep(1.0)
+    assert pupil.video_rate(1.0) == 0
