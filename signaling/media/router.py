@@ -82,6 +82,7 @@ class MediaRouter:
         """Lesson rooms only; a consultation has no still pictures."""
 
     async def leave(self, participant_id: str) -> None:
+        self.quality_listeners.pop(participant_id, None)
         peer = self.participants.pop(participant_id, None)
         if peer is not None:
             await self._retire(peer)
