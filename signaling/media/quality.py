@@ -51,6 +51,13 @@ DOWN_AFTER = 2.0
 UP_AFTER = 8.0
 MAX_UP_AFTER = 60.0
 HELD_AFTER = 20.0  # a step up that lasted this long held: the wait goes back to UP_AFTER
+# Browsers report on audio only every 5 s or so (libwebrtc: 5 s for audio, 1 s for
+# video, each randomized by half): until the next report, the last one stands.
+REPORT_KEPT = 8.0
+# After a step up the browser's estimate has to climb to the bigger picture
+# (libwebrtc: about 8% a second, from where it stood while no video or a smaller
+# picture came): meanwhile only loss counts.
+ESTIMATE_GRACE = 8.0
 
 
 class LinkAdapter:
@@ -63,6 +70,7 @@ class LinkAdapter:
         self._good_since: float | None = None
         self._up_after = UP_AFTER
         self._stepped_up_at: float | None = None
+        self._report: tuple[float, float] | None = None  # (when, loss) of the last fresh report at this level
 
     @property
     def level(self) -> Level:
@@ -76,9 +84,14 @@ class LinkAdapter:
         picture needs little), so it only counts as too slow while it binds:
         while the server sends about as much as the estimate allows."""
         now = self.clock()
+        if loss is not None:
+            self._report = (now, loss)
+        elif self._report is not None and now - self._report[0] < REPORT_KEPT:
+            loss = self._report[1]  # no news this second: the last report still holds
         level = self.level
         binding = estimate is not None and sent is not None and sent >= estimate * 0.8
-        too_slow = level.video and binding and estimate < level.bitrate * 0.7
+        climbing = self._stepped_up_at is not None and now - self._stepped_up_at < ESTIMATE_GRACE
+        too_slow = level.video and binding and estimate < level.bitrate * 0.7 and not climbing
         lossy = loss is not None and loss >= BAD_LOSS
         if lossy or too_slow:
             self._good_since = None
@@ -101,7 +114,8 @@ class LinkAdapter:
             self._good_since = None  # the browser does not think the bigger picture would fit
             return None
         self._good_since = self._good_since if self._good_since is not None else now
-        if now - self._good_since >= self._up_after:
+        # Long enough, with a report since the spell began: one old report does not vouch for a silent link.
+        if now - self._good_since >= self._up_after and self._report is not None and self._report[0] > self._good_since:
             self._stepped_up_at = now
             self.reason = "recovered"
             return self._move(-1, now)
@@ -110,4 +124,5 @@ class LinkAdapter:
     def _move(self, step: int, now: float) -> Level:
         self.index += step
         self._bad_since = self._good_since = None
+        self._report = None  # it told of the level before
         return self.level

@@ -82,3 +82,55 @@ def test_an_estimate_that_does_not_bind_changes_nothing():
     clock = Clock()
     adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
     assert run(adapter, clock, 20, loss=0.0, estimate=40_000, sent=20_000) == []
+
+
+def test_audio_reports_every_few_seconds_are_enough_to_step_back_up():
+    """Chromium reports on audio every 5 s or so; between two reports the last one stands."""
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 12, loss=0.3)
+    assert adapter.level is AUDIO_ONLY
+    changes = []
+    for second in range(1, 30):
+        clock.now += 1
+        level = adapter.observe(0.0 if second % 5 == 1 else None, None, None)
+        if level is not None:
+            changes.append((second, level.name))
+    assert changes and changes[0][1] == "low" and changes[0][0] <= UP_AFTER + 1
+
+
+def test_a_link_that_stops_reporting_is_not_stepped_up():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 12, loss=0.3)
+    assert run(adapter, clock, 1, loss=0.0) == []
+    assert run(adapter, clock, 60, loss=None) == []
+    assert adapter.level is AUDIO_ONLY
+
+
+def test_after_a_step_up_the_estimate_may_climb_before_it_counts():
+    """Chromium's estimate stands still while no video comes (audio only) and
+    climbs about 8% a second from there once it comes again."""
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 10, loss=0.0, estimate=38_000)
+    assert adapter.level is AUDIO_ONLY
+    assert [name for _, name in run(adapter, clock, UP_AFTER + 1, loss=0.0, estimate=38_000)] == ["low"]
+    changes = []
+    estimate = 40_000.0
+    for _ in range(20):
+        clock.now += 1
+        estimate *= 1.08
+        level = adapter.observe(0.0, int(estimate), int(estimate))
+        if level is not None:
+            changes.append(level.name)
+    assert "audio" not in changes
+
+
+def test_an_estimate_that_stays_too_low_after_a_step_up_steps_down_again():
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    run(adapter, clock, 10, loss=0.0, estimate=38_000)
+    run(adapter, clock, UP_AFTER + 1, loss=0.0, estimate=38_000)
+    assert adapter.level.name == "low"
+    assert [name for _, name in run(adapter, clock, 12, loss=0.0, estimate=38_000)] == ["audio"]
