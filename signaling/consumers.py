@@ -145,6 +145,9 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
             self.resume_token = message.resume
             if self.kind.lessons:
                 self.low_data_changed(self.state.low_data)
+            router = media.routers.get(self.room_id)
+            if router is not None and self.participant_id in router.participants:
+                router.quality_listeners[self.participant_id] = self.quality_changed
         else:
             client = self.scope.get("client") or [None]
             self.visit = await record_join(self.kind, self.room_id, self.scope["user"], client[0])
@@ -187,7 +190,18 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
         self.require_joined()
         router = self.room_router()
         answer = await router.offer(self.participant_id, self.admission.participant.side, message.sdp)
+        router.quality_listeners[self.participant_id] = self.quality_changed
         await self.send(messages.dump("answer", sdp=answer))
+
+    async def quality_changed(self, level, reason: str):
+        """The server stepped what it sends this participant up or down
+        (signaling.media.quality): both sides are told, and why."""
+        quality = {"level": level.name, "video": level.video, "reason": reason,
+                   "width": level.width, "height": level.height, "fps": level.fps}
+        if self.kind.lessons:  # a pupil stepped down to sound gets still pictures
+            self.low_data_changed(self.state.low_data or not level.video)
+        await self.send(messages.dump("quality", **quality))
+        await self.channel_layer.group_send(self.group, {"type": "signal.participant_quality", "id": self.participant_id, "quality": quality})
 
     async def on_ice(self, message):
         self.require_joined()
@@ -230,6 +244,10 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
     async def signal_participant_left(self, event):
         if self.others.pop(event["id"], None) is not None:
             await self.send(messages.dump("participant-left", id=event["id"]))
+
+    async def signal_participant_quality(self, event):
+        if event["id"] in self.others:
+            await self.send(messages.dump("participant-quality", id=event["id"], quality=event["quality"]))
 
     async def signal_participant_media(self, event):
         if event["id"] in self.others:
