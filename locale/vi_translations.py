@@ -251,7 +251,6 @@ VI = {
     'This room does not exist or was cancelled.': 'Phòng này không tồn tại hoặc đã bị hủy.',
     'Too many messages; reload the page.': 'Gửi quá nhiều tin; hãy tải lại trang.',
     'The connection was lost.': 'Mất kết nối.',
-    'The call could not connect. Check the network and reload the page.': 'Không kết nối được cuộc gọi. Hãy kiểm tra mạng rồi tải lại trang.',
     'Nobody else is here yet.': 'Chưa có ai khác trong phòng.',
     'muted': 'tắt tiếng',
     'camera off': 'tắt camera',
@@ -455,6 +454,19 @@ VI = {
     "Only pupils can do this.": "Chỉ học sinh mới làm được việc này.",
     "That pupil is not in the lesson.": "Học sinh đó không có trong buổi học.",
     "You are no longer enrolled in this class.": "Bạn không còn trong danh sách lớp này.",
+    # Reconnecting and networks that block UDP (signaling/pages.py, connection.js).
+    "Reconnecting…": "Đang kết nối lại…",
+    "Reconnected.": "Đã kết nối lại.",
+    "%(name)s is reconnecting…": "%(name)s đang kết nối lại…",
+    "The connection is lost. Check the network, then try again.": "Đã mất kết nối. Hãy kiểm tra mạng rồi thử lại.",
+    "Try again": "Thử lại",
+    "Reconnecting the call…": "Đang kết nối lại cuộc gọi…",
+    "The call is back.": "Cuộc gọi đã được nối lại.",
+    "The call could not get through this network. You can try audio only over TURN/TCP.": "Cuộc gọi không đi qua được mạng này. Bạn có thể thử chỉ dùng âm thanh qua TURN/TCP.",
+    "The call could not get through this network. Try another network, such as mobile data.": "Cuộc gọi không đi qua được mạng này. Hãy thử mạng khác, ví dụ dữ liệu di động.",
+    "Audio only over TURN/TCP": "Chỉ âm thanh qua TURN/TCP",
+    "Connecting audio only over TURN/TCP…": "Đang kết nối chỉ âm thanh qua TURN/TCP…",
+    "In the call: audio only over TURN/TCP.": "Đang trong cuộc gọi: chỉ âm thanh qua TURN/TCP.",
 }
 
 ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)')

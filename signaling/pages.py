@@ -1,5 +1,6 @@
 """What a room page needs: the page's texts and settings for room.js."""
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 
@@ -17,7 +18,18 @@ def room_labels() -> dict:
         "no_room": _("This room does not exist or was cancelled."),
         "too_many": _("Too many messages; reload the page."),
         "disconnected": _("The connection was lost."),
-        "media_failed": _("The call could not connect. Check the network and reload the page."),
+        "reconnecting": _("Reconnecting…"),
+        "reconnected": _("Reconnected."),
+        "other_reconnecting": _("%(name)s is reconnecting…"),
+        "connection_lost": _("The connection is lost. Check the network, then try again."),
+        "try_again": _("Try again"),
+        "reconnecting_call": _("Reconnecting the call…"),
+        "call_back": _("The call is back."),
+        "blocked": _("The call could not get through this network. You can try audio only over TURN/TCP."),
+        "blocked_other_network": _("The call could not get through this network. Try another network, such as mobile data."),
+        "relay_audio": _("Audio only over TURN/TCP"),
+        "relay_connecting": _("Connecting audio only over TURN/TCP…"),
+        "relay_in_call": _("In the call: audio only over TURN/TCP."),
         "nobody_yet": _("Nobody else is here yet."),
         "muted": _("muted"),
         "camera_is_off": _("camera off"),
@@ -27,4 +39,8 @@ def room_labels() -> dict:
 
 
 def room_config(room_id: str) -> dict:
-    return {"roomId": room_id, "labels": room_labels(), "video": {"width": 320, "height": 240}}
+    return {
+        "roomId": room_id, "labels": room_labels(), "video": {"width": 320, "height": 240},
+        # How long the page tries to get its socket back: as long as the server keeps its place.
+        "reconnectSeconds": settings.RECONNECT_GRACE_SECONDS,
+    }

@@ -179,8 +179,9 @@ class Restamp:
     floor passes to another pupil, the teacher rejoins): the first frame of a
     new source follows the last one sent by one frame interval."""
 
-    def __init__(self, step_seconds: float):
+    def __init__(self, step_seconds: float, with_pts=None):
         self._step = step_seconds
+        self._with_pts = with_pts or (lambda frame, pts: replace(frame, pts=pts))
         self._offset: int | None = None
         self._last: int | None = None
         self._source = None
@@ -195,4 +196,4 @@ class Restamp:
             self._offset += self._last + 1 - pts
             pts = self._last + 1
         self._last = pts
-        return frame if pts == frame.pts else replace(frame, pts=pts)
+        return frame if pts == frame.pts else self._with_pts(frame, pts)

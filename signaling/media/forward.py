@@ -3,18 +3,43 @@ participant's track the router connects to it, or by nothing (then it sends
 nothing) while nobody is there or the participant is in audio-only mode.
 
 Decoded frames are re-encoded by the sender; encoded frames (lesson rooms) are
-only packetized, with timestamps kept continuous across a change of source."""
+only packetized. Either way timestamps stay continuous across a change of source:
+an encoder refuses timestamps that go back (libvpx fails, and aiortc's sender for
+that track stops for good)."""
 
 import asyncio
+from dataclasses import replace
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from av import VideoFrame
+from av import AudioFrame, VideoFrame
 
 from signaling.media.encoded import EncodedFrame
 from signaling.media.fanout import Restamp
 
 # A change of source leaves this gap in the timestamps (one frame, roughly).
 SOURCE_CHANGE_GAP = {"audio": 0.02, "video": 1 / 30}
+
+
+def _with_pts(frame, pts: int):
+    """The frame with another pts: an encoded frame is ours to replace; a decoded
+    one is copied, since the relay hands the same frame to every subscriber."""
+    if isinstance(frame, EncodedFrame):
+        return replace(frame, pts=pts)
+    if isinstance(frame, VideoFrame):
+        copy = VideoFrame(frame.width, frame.height, frame.format.name)
+    else:
+        copy = AudioFrame(format=frame.format.name, layout=frame.layout.name, samples=frame.samples)
+        copy.sample_rate = frame.sample_rate
+    for plane, target in zip(frame.planes, copy.planes):
+        source, into = memoryview(plane), memoryview(target)
+        if isinstance(frame, VideoFrame) and plane.line_size != target.line_size:  # rows padded differently
+            width = min(plane.line_size, target.line_size)
+            for row in range(target.height):
+                into[row * target.line_size:row * target.line_size + width] = source[row * plane.line_size:row * plane.line_size + width]
+        else:  # the same rows, or audio samples (a decoder's buffer may be longer than its samples)
+            into[:] = source[:len(into)]
+    copy.pts, copy.time_base = pts, frame.time_base
+    return copy
 
 
 class ForwardTrack(MediaStreamTrack):
@@ -27,7 +52,7 @@ class ForwardTrack(MediaStreamTrack):
         self._pending: asyncio.Future | None = None  # a recv() on the current source
         self.origin: MediaStreamTrack | None = None
         self.frames = 0
-        self._restamp = Restamp(SOURCE_CHANGE_GAP[kind])
+        self._restamp = Restamp(SOURCE_CHANGE_GAP[kind], with_pts=_with_pts)
         self._shape = (0, 0, 0.0)  # decoded video: at most this width, height and frame rate (0: as it comes)
         self._last_sent: float | None = None
 
@@ -96,9 +121,9 @@ class ForwardTrack(MediaStreamTrack):
                 continue
             if self._paused:
                 continue
-            if isinstance(frame, EncodedFrame):
+            if isinstance(frame, (EncodedFrame, VideoFrame, AudioFrame)) and frame.pts is not None:
                 frame = self._restamp(frame, source)
-            elif isinstance(frame, VideoFrame) and self._shape != (0, 0, 0.0):
+            if isinstance(frame, VideoFrame) and self._shape != (0, 0, 0.0):
                 frame = self._shaped(frame)
                 if frame is None:
                     continue

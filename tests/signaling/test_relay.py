@@ -1,7 +1,9 @@
 import asyncio
+from fractions import Fraction
 
 import pytest
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import VideoFrame
 
 from signaling.media.forward import ForwardTrack
 from signaling.media.relay import DEPTH, BoundedRelay
@@ -67,5 +69,34 @@ async def test_a_forward_track_switches_sources_and_pauses():
     forward.pause(False)
     new.frames.put_nowait("after")
     assert await asyncio.wait_for(paused, 1) in ("while-paused", "after")
+    forward.stop()
+    relay.close()
+
+
+def picture(pts: int) -> VideoFrame:
+    frame = VideoFrame(320, 240, "yuv420p")
+    frame.pts, frame.time_base = pts, Fraction(1, 90000)
+    return frame
+
+
+async def test_decoded_frames_keep_going_forward_when_the_source_changes():
+    """A participant's new peer connection starts its timestamps anywhere: the
+    encoder of whoever receives them must never see them go back."""
+    relay = BoundedRelay()
+    old, new = Source(), Source()
+    forward = ForwardTrack("video")
+    forward.use(relay.subscribe(old), origin=old)
+    for pts in (900_000, 903_000):
+        old.frames.put_nowait(picture(pts))
+        assert (await asyncio.wait_for(forward.recv(), 1)).pts == pts
+    forward.use(relay.subscribe(new), origin=new)
+    shared = picture(3_000)  # what every subscriber of the new source gets
+    shared.planes[0].update(bytes(range(256)) * 300)
+    new.frames.put_nowait(shared)
+    new.frames.put_nowait(picture(6_000))
+    first, second = [await asyncio.wait_for(forward.recv(), 1) for _ in range(2)]
+    assert (first.pts, second.pts) == (906_000, 909_000)
+    assert shared.pts == 3_000 and (first.width, first.height) == (320, 240)
+    assert bytes(first.planes[0]) == bytes(shared.planes[0])
     forward.stop()
     relay.close()

@@ -34,6 +34,8 @@ export class Lesson extends RoomConnection {
     this.lesson = {state: "waiting", floor: null, hands: new Set(), recording: false};
     this.people = new Map();            // participant id → {id, name, side, media}
     this.lowData = false;
+    this.audioOnly = false;             // audio over TURN/TCP (connection.js)
+    this.handUp = false;                // a pupil's own hand (the server echoes it only to the others)
     this.screen = null;                 // the teacher's shared screen
     this.teacherVideo = null;           // a pupil's recvonly transceivers
     this.floorAudio = null;
@@ -67,7 +69,7 @@ export class Lesson extends RoomConnection {
     const microphone = this.stream.getAudioTracks()[0];
     this.audio = pc.addTransceiver(microphone || "audio", {direction: "sendrecv", streams: [this.stream]});
     if (this.isTeacher) {
-      const picture = this.screen ? this.screen.getVideoTracks()[0] : this.stream.getVideoTracks()[0];
+      const picture = this.screen ? this.screen.getVideoTracks()[0] : this.audioOnly ? null : this.stream.getVideoTracks()[0];
       this.video = pc.addTransceiver(picture || "video", {direction: "sendrecv", streams: [this.stream]});
     } else {
       this.teacherVideo = pc.addTransceiver("video", {direction: "recvonly"});
@@ -103,12 +105,14 @@ export class Lesson extends RoomConnection {
   onMessage(message) {
     const lesson = this.lesson;
     switch (message.type) {
-      case "joined":
+      case "joined":  // again after a reconnect: whoever left meanwhile is not listed
+        this.people.clear();
         for (const p of message.participants) this.people.set(p.id, p);
         if (message.lesson) {
           Object.assign(lesson, {state: message.lesson.state, floor: message.lesson.floor, recording: message.lesson.recording});
           lesson.hands = new Set(message.lesson.hands);
         }
+        this.rejoined(message);
         break;
       case "participant-joined":
         this.people.set(message.participant.id, message.participant);
@@ -133,6 +137,7 @@ export class Lesson extends RoomConnection {
       case "floor":
         lesson.floor = message.id;
         if (message.id) lesson.hands.delete(message.id);
+        if (this.hasFloor) this.handUp = false;  // the server lowered it too
         if (this.hasFloor) tell(this.el("muted-note"), "");  // given the floor again
         break;
       case "muted-by-teacher":
@@ -148,6 +153,36 @@ export class Lesson extends RoomConnection {
         return;
     }
     this.render();
+  }
+
+  // A reload that got our place back takes the hand and low-data mode kept with
+  // it; a page that was only cut off tells the server what changed meanwhile
+  // (connection.js sends the media state; the hand goes here).
+  rejoined({resumed, you}) {
+    if (this.isTeacher) return;
+    if (resumed && this.joins === 1) {
+      this.handUp = Boolean(you.hand);
+      this.setLowData(Boolean(you.media.low_data));
+    }
+    if (this.hasFloor) this.handUp = false;
+    else if (this.lesson.state === "live" && Boolean(you.hand) !== this.handUp) this.send({type: "hand", raised: this.handUp});
+  }
+
+  mediaState() {
+    return {low_data: this.lowData, audio_only: this.audioOnly};
+  }
+
+  // Over TURN/TCP a pupil gets the still pictures of low-data mode instead of video.
+  async useAudioOnly() {
+    this.audioOnly = true;
+    if (this.isTeacher && this.video) await this.video.sender.replaceTrack(null);
+    if (!this.isTeacher) this.setLowData(true);
+    this.render();
+  }
+
+  setLowData(on) {
+    this.lowData = on;
+    this.el("low-data").setAttribute("aria-pressed", on);
   }
 
   ended() {
@@ -246,7 +281,7 @@ export class Lesson extends RoomConnection {
 
   renderPupil() {
     const live = this.lesson.state === "live";
-    const raised = Boolean(this.you) && this.lesson.hands.has(this.you.id);
+    const raised = this.handUp;
     const hand = this.el("hand");
     hand.disabled = !live || this.hasFloor;
     hand.setAttribute("aria-pressed", raised);
@@ -264,7 +299,7 @@ export class Lesson extends RoomConnection {
 
   async useStream() {
     if (this.audio) await this.audio.sender.replaceTrack(this.stream.getAudioTracks()[0] || null);
-    if (this.video && !this.screen) await this.video.sender.replaceTrack(this.stream.getVideoTracks()[0] || null);
+    if (this.video && !this.screen && !this.audioOnly) await this.video.sender.replaceTrack(this.stream.getVideoTracks()[0] || null);
     if (this.screen) this.showPreview(this.screen);
     this.useMicrophone();
   }
@@ -298,16 +333,13 @@ export class Lesson extends RoomConnection {
       // The others hear of it from the server; our own page keeps its own hand.
       this.el("hand").onclick = () => {
         if (!this.you) return;
-        const raised = !this.lesson.hands.has(this.you.id);
-        this.send({type: "hand", raised});
-        if (raised) this.lesson.hands.add(this.you.id);
-        else this.lesson.hands.delete(this.you.id);
+        this.handUp = !this.handUp;
+        this.send({type: "hand", raised: this.handUp});
         this.render();
       };
       this.el("low-data").onclick = () => {
-        this.lowData = !this.lowData;
-        this.el("low-data").setAttribute("aria-pressed", this.lowData);
-        this.send({type: "media", low_data: this.lowData});
+        this.setLowData(!this.lowData);
+        this.send({type: "media", ...this.mediaState()});
         this.render();
       };
     }

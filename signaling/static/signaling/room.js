@@ -31,15 +31,24 @@ export class Room extends RoomConnection {
     this.video = pc.addTransceiver(video || "video", {direction: "sendrecv", streams: [this.stream]});
   }
 
-  async call(iceServers) {
-    await super.call(iceServers);
-    if (this.state.muted || this.state.camera_off) this.send({type: "media", ...this.state});
+  mediaState() {
+    return this.state;
+  }
+
+  async useAudioOnly() {
+    if (this.video) await this.video.sender.replaceTrack(null);
+    this.setState({audio_only: true});
   }
 
   onMessage(message) {
     switch (message.type) {
-      case "joined":
+      case "joined":  // again after a reconnect: whoever left meanwhile is not listed
+        this.others.clear();
         for (const p of message.participants) this.others.set(p.id, p);
+        if (message.resumed && this.joins === 1) {  // a reload got our place back, and its state
+          for (const key of Object.keys(this.state)) this.state[key] = Boolean(message.you.media[key]);
+          this.setState({});
+        }
         break;
       case "participant-joined":
         this.others.set(message.participant.id, message.participant);
@@ -59,6 +68,8 @@ export class Room extends RoomConnection {
   onTrack({track}) {
     const remote = this.el("remote");
     if (!remote.srcObject) remote.srcObject = new MediaStream();
+    // A new peer connection's track takes the place of the old one of its kind.
+    for (const old of remote.srcObject.getTracks()) if (old.kind === track.kind) remote.srcObject.removeTrack(old);
     remote.srcObject.addTrack(track);
   }
 
