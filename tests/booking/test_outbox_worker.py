@@ -1,5 +1,6 @@
 """The outbox worker against the SMS stub process, over HTTP."""
 
+from datetime import timezone as dt_timezone
 from datetime import datetime, timedelta
 
 import pytest
@@ -17,8 +18,11 @@ NUMBER = "+84912000001"
 
 @pytest.fixture
 def clock(frozen_now):
-    """Frozen at the real time, so the stub's dates (real) and ours agree."""
-    frozen_now.set(datetime.now(tz=timezone.get_current_timezone()).replace(hour=10))
+    """Frozen on the real UTC day, so the stub's dates (real) and ours agree, at
+    10:00 in Vietnam (03:00 UTC), outside the SMS quiet hours. (Today at 10:00
+    local time would be tomorrow in UTC between 17:00 and 24:00 UTC.)"""
+    today_utc = datetime.now(tz=dt_timezone.utc).replace(hour=3, minute=0, second=0, microsecond=0)
+    frozen_now.set(today_utc.astimezone(timezone.get_current_timezone()))
     return frozen_now
 
 
