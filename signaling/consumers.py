@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signaling import grace, messages
+from signaling.consultation_recording import ConsultationRecordingMessages
 from signaling.ice import ice_servers_for
 from signaling.lessons import LessonMessages
 from signaling.media import router as media
@@ -43,7 +44,7 @@ def record_leave(kind, room_id, user, visit, at):
     kind.left(room_id, user, visit, at)
 
 
-class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
+class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocketConsumer):
     async def connect(self):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.group = f"room.{self.room_id}"
@@ -168,7 +169,7 @@ class RoomConsumer(LessonMessages, AsyncWebsocketConsumer):
     async def send_joined(self):
         if not self.joined:
             return
-        extras = await self.lesson_joined_extras()
+        extras = {**await self.lesson_joined_extras(), **self.recording_joined_extras()}
         if not self.joined:
             return
         # No await between this list and the flag: whoever answers later is

@@ -55,6 +55,14 @@ class MediaState:
     type = "media"
 
 
+@dataclass(frozen=True)
+class Record:
+    """Consultation rooms: the doctor starts (on) or stops recording the call."""
+
+    on: bool
+    type = "record"
+
+
 # Lesson rooms (docs/signaling.md, "Lesson rooms").
 MAX_CHAT_CHARS = 500
 
@@ -145,6 +153,8 @@ def parse(raw: str | bytes | None):
         return Candidate(candidate, _require(data, "sdpMid", str, optional=True), index)
     if kind == "media":
         return MediaState(**{key: bool(data.get(key, False)) for key in ("muted", "camera_off", "audio_only", "low_data")})
+    if kind == "record":
+        return Record(_require(data, "on", bool))
     if kind == "start":
         return Start()
     if kind == "end":

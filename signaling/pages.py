@@ -31,6 +31,8 @@ def room_labels() -> dict:
         "relay_connecting": _("Connecting audio only over TURN/TCP…"),
         "relay_in_call": _("In the call: audio only over TURN/TCP."),
         "nobody_yet": _("Nobody else is here yet."),
+        "record": _("Record"),
+        "stop_recording": _("Stop recording"),
         "muted": _("muted"),
         "camera_is_off": _("camera off"),
         "audio_only": _("audio only"),

@@ -9,11 +9,14 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from telecare import notifications
 from telecare.availability import find_offered_slot
 from telecare.errors import (
+    ConsentNotChangeable,
     InPast,
+    NoConsent,
     NotAllowed,
     NotChangeable,
     PatientBusy,
@@ -22,7 +25,7 @@ from telecare.errors import (
     TooEarly,
     TooFarAhead,
 )
-from telecare.models import AuditEntry, Consultation, Doctor, HealthStation, Patient
+from telecare.models import AuditEntry, Consultation, ConsultationRecording, Doctor, HealthStation, Patient
 
 # Names of the PostgreSQL exclusion constraints (migration 0002).
 DOCTOR_OVERLAP_CONSTRAINT = "consultation_doctor_no_overlap"
@@ -217,3 +220,97 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
     return start, start + timedelta(days=1)
+
+
+# Recording the call, with the patient's consent.
+
+def _audit(action: str, consultation: Consultation, by, *, path: str = "", at: datetime | None = None) -> None:
+    AuditEntry.objects.create(
+        actor=by, actor_username=by.get_username() if by is not None else "system", action=action,
+        patient_id=consultation.patient_id, consultation=consultation, path=path[:300], at=at or timezone.now(),
+    )
+
+
+def give_recording_consent(*, consultation: Consultation, by, now: datetime | None = None) -> Consultation:
+    """The station records that the patient agrees to the call being recorded."""
+    now = now or timezone.now()
+    if not consultation.can_be_changed_by(by):
+        raise NotAllowed()
+    with transaction.atomic():
+        current = _locked(consultation)
+        if not current.can_record_consent(by, now):
+            raise ConsentNotChangeable()
+        if current.has_recording_consent:
+            return current  # already given: who and when stay those of the first time
+        current.recording_consent_at, current.recording_consent_by = now, by
+        current.save(update_fields=["recording_consent_at", "recording_consent_by", "updated_at"])
+        _audit(AuditEntry.Action.GIVE_RECORDING_CONSENT, current, by, at=now)
+        return current
+
+
+def withdraw_recording_consent(*, consultation: Consultation, by, now: datetime | None = None) -> Consultation:
+    """The patient changed their mind before the call was recorded."""
+    now = now or timezone.now()
+    if not consultation.can_be_changed_by(by):
+        raise NotAllowed()
+    with transaction.atomic():
+        current = _locked(consultation)
+        if not current.has_recording_consent:
+            return current
+        if current.has_ended(now):
+            raise ConsentNotChangeable()
+        if not current.can_withdraw_consent(by, now):
+            raise ConsentNotChangeable(_("The call was already recorded with this consent; it can no longer be withdrawn."))
+        current.recording_consent_at = current.recording_consent_by = None
+        current.save(update_fields=["recording_consent_at", "recording_consent_by", "updated_at"])
+        _audit(AuditEntry.Action.WITHDRAW_RECORDING_CONSENT, current, by, at=now)
+        return current
+
+
+def start_recording(*, consultation: Consultation, by, path: str, now: datetime | None = None) -> ConsultationRecording:
+    """The doctor starts recording the call into `path` (relative to RECORDINGS_DIR)."""
+    now = now or timezone.now()
+    if consultation.side_of(by) != "doctor":
+        raise NotAllowed(_("Only the consultation's doctor can record the call."))
+    with transaction.atomic():
+        current = _locked(consultation)
+        if current.has_ended(now):
+            raise NotChangeable()
+        if not current.has_recording_consent:
+            raise NoConsent()
+        recording = ConsultationRecording.objects.create(consultation=current, path=path, started_at=now, started_by=by)
+        _audit(AuditEntry.Action.START_RECORDING, current, by, path=path, at=now)
+        return recording
+
+
+def finish_recording(*, recording: ConsultationRecording, ended_at: datetime, duration_seconds: float, size_bytes: int,
+                     stopped_by=None) -> ConsultationRecording:
+    """The file is complete. stopped_by is the doctor who stopped it; None when
+    the call ended or the doctor left."""
+    with transaction.atomic():
+        updated = ConsultationRecording.objects.filter(pk=recording.pk, ended_at__isnull=True).update(
+            ended_at=max(ended_at, recording.started_at), duration_seconds=duration_seconds, size_bytes=size_bytes)
+        if updated:  # Nothing updated: it was finished already
+            _audit(AuditEntry.Action.STOP_RECORDING, recording.consultation, stopped_by, path=recording.path)
+    recording.refresh_from_db()
+    return recording
+
+
+def purge_consultation_recordings(*, keep_days: int, now: datetime | None = None) -> tuple[int, int]:
+    """Delete the files of consultation recordings older than keep_days, mark
+    them deleted and audit each; answers (recordings purged, bytes freed).
+    A file already gone is no error."""
+    now = now or timezone.now()
+    purged = freed = 0
+    old = ConsultationRecording.objects.kept().filter(started_at__lt=now - timedelta(days=keep_days))
+    for recording in old.select_related("consultation"):
+        path = recording.file()
+        if path is not None and path.is_file():
+            freed += path.stat().st_size
+            path.unlink()
+        with transaction.atomic():
+            # Conditional: another purge run that got here first is not counted twice.
+            if ConsultationRecording.objects.filter(pk=recording.pk, deleted_at__isnull=True).update(deleted_at=now):
+                purged += 1
+                _audit(AuditEntry.Action.DELETE_RECORDING, recording.consultation, None, path=recording.path, at=now)
+    return purged, freed

@@ -60,3 +60,15 @@ class TooFarAhead(BookingError):
     code = "too_far_ahead"
     field = "start"
     default_message = _("Consultations can be booked at most %(days)s days ahead.")
+
+
+class ConsentNotChangeable(BookingError):
+    status = 409
+    code = "consent_not_changeable"
+    default_message = _("The consultation is over: the consent to recording can no longer be changed.")
+
+
+class NoConsent(BookingError):
+    status = 403
+    code = "no_consent"
+    default_message = _("The patient has not consented to recording. The station records the consent on the consultation's page.")

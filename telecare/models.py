@@ -3,6 +3,7 @@
 import secrets
 import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import models
@@ -256,6 +257,12 @@ class Consultation(models.Model):
         _("needs the station's follow-up"), max_length=200, blank=True,
         help_text=_("Why the station should call the patient, e.g. an SMS that could not be delivered."),
     )
+    # The patient's consent to recording the call, as the station recorded it.
+    recording_consent_at = models.DateTimeField(_("consent to recording given"), null=True, blank=True)
+    recording_consent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True,
+        verbose_name=_("consent recorded by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,6 +274,12 @@ class Consultation(models.Model):
         verbose_name_plural = _("consultations")
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="consultation_ends_after_start"),
+            # Consent is recorded with who recorded it, or not at all.
+            models.CheckConstraint(
+                condition=Q(recording_consent_at__isnull=True, recording_consent_by__isnull=True)
+                | Q(recording_consent_at__isnull=False, recording_consent_by__isnull=False),
+                name="consultation_consent_has_who_and_when",
+            ),
             # PostgreSQL also has exclusion constraints against overlaps
             # (migration 0002); SQLite relies on serialized transactions.
         ]
@@ -319,6 +332,24 @@ class Consultation(models.Model):
         doctor = getattr(user, "doctor", None)
         return self.can_be_changed_by(user) or (doctor is not None and doctor.pk == self.doctor_id)
 
+    @property
+    def has_recording_consent(self) -> bool:
+        return self.recording_consent_at is not None
+
+    def has_ended(self, now: datetime) -> bool:
+        """Over for good: closed, cancelled, or its room has closed."""
+        return not self.is_open or now > self.room_window()[1]
+
+    def can_record_consent(self, user, now: datetime) -> bool:
+        """The station gives the patient's consent until the consultation ends."""
+        return self.can_be_changed_by(user) and not self.has_ended(now)
+
+    def can_withdraw_consent(self, user, now: datetime) -> bool:
+        """Consent is withdrawn before the call is recorded; once a recording
+        exists, it was made with that consent."""
+        return (self.has_recording_consent and self.can_record_consent(user, now)
+                and not self.recordings.exists())
+
 
 class AuditQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -338,6 +369,12 @@ class AuditEntry(models.Model):
         LIST_PATIENT = "list_patient", _("Patient listed in search results")
         REGISTER_PATIENT = "register_patient", _("Registered patient")
         JOIN_ROOM = "join_room", _("Joined the consultation's call")
+        GIVE_RECORDING_CONSENT = "give_recording_consent", _("Recorded the patient's consent to recording")
+        WITHDRAW_RECORDING_CONSENT = "withdraw_recording_consent", _("Withdrew the patient's consent to recording")
+        START_RECORDING = "start_recording", _("Started recording the call")
+        STOP_RECORDING = "stop_recording", _("Stopped recording the call")
+        DOWNLOAD_RECORDING = "download_recording", _("Downloaded a recording of the call")
+        DELETE_RECORDING = "delete_recording", _("Deleted a recording after the retention period")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
@@ -365,3 +402,61 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only")
+
+
+class ConsultationRecordingQuerySet(models.QuerySet):
+    def kept(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class ConsultationRecording(models.Model):
+    """A recording of a consultation's call, made with the patient's consent;
+    the file lives under settings.RECORDINGS_DIR. While the call is recorded,
+    ended_at is empty."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="recordings")
+    path = models.CharField(_("file"), max_length=300, unique=True, help_text=_("Relative to RECORDINGS_DIR."))
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("length (seconds)"), default=0)
+    size_bytes = models.BigIntegerField(_("size (bytes)"), default=0)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("started by"))
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True)
+
+    objects = ConsultationRecordingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["started_at"]
+        verbose_name = _("consultation recording")
+        verbose_name_plural = _("consultation recordings")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="consultation_recording_ends_after_start",
+            ),
+            models.CheckConstraint(condition=~Q(path=""), name="consultation_recording_has_a_path"),
+        ]
+
+    def __str__(self):
+        return f"{self.consultation} ({self.path})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None
+
+    def file(self) -> Path | None:
+        """The file's absolute path; None if it would lie outside RECORDINGS_DIR
+        (a bad path never serves other files)."""
+        root = Path(settings.RECORDINGS_DIR).resolve()
+        full = (root / self.path).resolve()
+        return full if full.is_relative_to(root) else None
+
+    @property
+    def length(self) -> str:
+        """'12:05': minutes and seconds."""
+        minutes, seconds = divmod(round(self.duration_seconds), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    def download_name(self) -> str:
+        return f"consultation-{self.consultation_id}-{timezone.localtime(self.started_at):%Y%m%d-%H%M}.webm"

@@ -1,17 +1,26 @@
 """Consultation rooms for signaling: only the consultation's doctor and its
-station's staff, only inside the room's window, never for a cancelled one."""
+station's staff, only inside the room's window, never for a cancelled one.
+The doctor records the call with the patient's consent (signaling.consultation_recording)."""
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from signaling.media.router import RoomMediaRouter
+from signaling.messages import ProtocolError
 from signaling.rooms import NO_SUCH_ROOM, REFUSED, Admission, Participant
-from telecare.models import AuditEntry, Consultation, person_name
+from telecare import actions
+from telecare.errors import BookingError, NotAllowed
+from telecare.models import AuditEntry, Consultation, ConsultationRecording, person_name
 
 
 class ConsultationRooms:
     media_router = RoomMediaRouter
     lessons = False
+    recording_side = "doctor"  # who starts and stops recording the call
 
     def admit(self, room_id: str, user) -> Admission | None:
         consultation = Consultation.objects.select_related("station").filter(room_id=room_id).first()
@@ -42,3 +51,31 @@ class ConsultationRooms:
 
     def left(self, room_id: str, user, visit, at) -> None:
         pass
+
+    def start_recording(self, room_id: str, user) -> tuple[int, Path]:
+        """A new recording of the call, if the patient consented: its id and the file to write."""
+        consultation = Consultation.objects.get(room_id=room_id)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
+        path = f"consultations/{consultation.pk}/{stamp}-{secrets.token_hex(3)}.webm"
+        try:
+            recording = actions.start_recording(consultation=consultation, by=user, path=path)
+        except NotAllowed as error:
+            raise ProtocolError("doctor_only", str(error.message)) from None
+        except BookingError as error:  # no_consent; not_changeable once the consultation is over
+            raise ProtocolError(error.code, str(error.message)) from None
+        return recording.pk, recording.file()
+
+    def recorded(self, room_id: str, recording_id: int, info, stopped_by) -> None:
+        """The file is complete; stopped_by is None when the call ended or the doctor left."""
+        actions.finish_recording(
+            recording=ConsultationRecording.objects.select_related("consultation").get(pk=recording_id),
+            ended_at=datetime.fromtimestamp(info.ended_at, UTC), duration_seconds=info.duration_seconds,
+            size_bytes=info.size_bytes, stopped_by=stopped_by,
+        )
+
+    def recording_failed(self, room_id: str, recording_id: int, user) -> None:
+        """The file could not be opened: the recording ends at once, empty."""
+        actions.finish_recording(
+            recording=ConsultationRecording.objects.select_related("consultation").get(pk=recording_id),
+            ended_at=timezone.now(), duration_seconds=0, size_bytes=0, stopped_by=user,
+        )

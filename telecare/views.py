@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -24,7 +25,7 @@ from telecare.access import get_consultation_for, get_patient_for, patients_visi
 from telecare.audit import record_access, record_accesses
 from telecare.errors import BookingError
 from telecare.forms import BookingForm, CancelForm, PatientForm, RescheduleForm
-from telecare.models import AuditEntry, Consultation, Doctor
+from telecare.models import AuditEntry, Consultation, Doctor, person_name
 
 SLOT_DAYS_SHOWN = 7
 
@@ -185,11 +186,16 @@ def consultation_detail(request, pk):
     if can_change:
         first_day = _first_day(request)
         days = slots_by_day(consultation.doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)))
+    now = timezone.now()
     return render(request, "telecare/consultation_detail.html", {
         "c": consultation, "can_change": can_change, "days": days, "cancel_form": CancelForm(),
         "messages_sent": [(m, PURPOSES.get(m.purpose, m.purpose)) for m in notifications.messages_of(consultation)],
         "can_close": consultation.can_be_closed_by(request.user) and consultation.is_open
-        and consultation.starts_at <= timezone.now(),
+        and consultation.starts_at <= now,
+        "consent_by": person_name(consultation.recording_consent_by) if consultation.has_recording_consent else "",
+        "can_give_consent": not consultation.has_recording_consent and consultation.can_record_consent(request.user, now),
+        "can_withdraw_consent": consultation.can_withdraw_consent(request.user, now),
+        "recordings": consultation.recordings.kept().select_related("started_by"),
     })
 
 
@@ -238,6 +244,32 @@ def consultation_close(request, pk):
         _run(request, actions.close_consultation, _("Outcome recorded."),
              consultation=consultation, by=request.user, status=status)
     return redirect(consultation)
+
+
+@require_POST
+@station_staff_required
+def recording_consent(request, pk):
+    """The station records the patient's consent to recording the call, or its withdrawal."""
+    consultation = get_consultation_for(request.user, pk)
+    if request.POST.get("consent") == "withdraw":
+        _run(request, actions.withdraw_recording_consent, _("The consent to recording was withdrawn."),
+             consultation=consultation, by=request.user)
+    else:
+        _run(request, actions.give_recording_consent, _("The patient's consent to recording is recorded."),
+             consultation=consultation, by=request.user)
+    return redirect(f"{consultation.get_absolute_url()}#recording")
+
+
+@login_required
+def recording_download(request, pk, recording_id):
+    """Only the consultation's doctor and its station's staff; 404 for anyone else."""
+    consultation = get_consultation_for(request.user, pk)
+    recording = get_object_or_404(consultation.recordings.kept().filter(ended_at__isnull=False), pk=recording_id)
+    path = recording.file()
+    if path is None or not path.is_file():
+        raise Http404
+    record_access(request, AuditEntry.Action.DOWNLOAD_RECORDING, consultation.patient, consultation)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=recording.download_name(), content_type="video/webm")
 
 
 PURPOSES = {

@@ -45,6 +45,7 @@ export class Room extends RoomConnection {
       case "joined":  // again after a reconnect: whoever left meanwhile is not listed
         this.others.clear();
         for (const p of message.participants) this.others.set(p.id, p);
+        this.showRecording(message.recording || {on: false});
         if (message.resumed && this.joins === 1) {  // a reload got our place back, and its state
           for (const key of Object.keys(this.state)) this.state[key] = Boolean(message.you.media[key]);
           this.setState({});
@@ -58,6 +59,10 @@ export class Room extends RoomConnection {
         break;
       case "participant-media":
         if (this.others.has(message.id)) this.others.get(message.id).media = message.media;
+        break;
+      case "recording":  // a refusal before (no consent) is over: the status shows the call again
+        this.lastError = null;
+        this.showRecording(message);
         break;
       default:
         return;
@@ -75,6 +80,16 @@ export class Room extends RoomConnection {
 
   onConnection(state) {
     if (state === "connected") this.say(this.others.size ? this.t.in_call : this.t.waiting, "success");
+  }
+
+  // While the call is recorded, both pages show the badge; only the doctor has the button.
+  showRecording({on}) {
+    this.recording = on;
+    this.el("recording").hidden = !on;
+    const button = this.el("record");
+    button.hidden = !(this.you && this.you.side === "doctor");
+    button.setAttribute("aria-pressed", on);
+    button.textContent = on ? this.t.stop_recording : this.t.record;
   }
 
   showOthers() {
@@ -113,6 +128,7 @@ export class Room extends RoomConnection {
       this.setState({audio_only: audioOnly});
     };
     this.el("leave").onclick = () => this.leave();
+    this.el("record").onclick = () => this.send({type: "record", on: !this.recording});
     this.bindDevices();
   }
 }
