@@ -51,7 +51,8 @@ def test_a_booking_is_an_invite_both_parsers_read_alike(booked):
     [alarm] = event.walk("VALARM")
     assert alarm.decoded("trigger") == -timedelta(minutes=15) and alarm["action"] == "DISPLAY"
     assert vcal.vevent.valarm.trigger.value == -timedelta(minutes=15)
-    assert "Ho" not in str(event.get("description", "")).split("\n")[0]  # the reason stays out
+    # The reason stays out (the room's random address may hold those letters).
+    assert "Ho" not in str(event.get("description", "")).split("\n")[0].replace(booked.room_url(), "")
 
 
 def test_a_reschedule_keeps_the_uid_with_a_higher_sequence(booked, station_worker):
