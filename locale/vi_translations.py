@@ -496,6 +496,25 @@ VI = {
     'Record': 'Ghi hình',
     'Stop recording': 'Dừng ghi hình',
     'Download': 'Tải xuống',
+    # Weak links (signaling/pages.py, quality.js).
+    "Connection: good": "Kết nối: tốt",
+    "Connection: fair": "Kết nối: trung bình",
+    "Connection: poor": "Kết nối: kém",
+    "loss %(loss)s": "mất gói %(loss)s",
+    "round trip %(ms)s ms": "trễ khứ hồi %(ms)s ms",
+    "jitter %(ms)s ms": "dao động trễ %(ms)s ms",
+    "%(kbps)s kbit/s out": "gửi đi %(kbps)s kbit/s",
+    "packets are being lost": "mất nhiều gói tin",
+    "too little bandwidth": "băng thông quá thấp",
+    "%(time)s: Weak connection (%(why)s): switched to audio only.": "%(time)s: Kết nối yếu (%(why)s): đã chuyển sang chỉ âm thanh.",
+    "%(time)s: Weak connection (%(why)s): switched to sound and still pictures.": "%(time)s: Kết nối yếu (%(why)s): đã chuyển sang âm thanh và ảnh tĩnh.",
+    "%(time)s: Weak connection (%(why)s): switched to a smaller picture (%(width)s×%(height)s).": "%(time)s: Kết nối yếu (%(why)s): đã chuyển sang hình nhỏ hơn (%(width)s×%(height)s).",
+    "%(time)s: Connection recovered: video is back.": "%(time)s: Kết nối đã hồi phục: có hình trở lại.",
+    "%(time)s: Connection better: a bigger picture (%(width)s×%(height)s).": "%(time)s: Kết nối tốt hơn: hình lớn hơn (%(width)s×%(height)s).",
+    "%(name)s's connection is weak: audio only.": "Kết nối của %(name)s yếu: chỉ âm thanh.",
+    "%(name)s's connection is weak: sound and still pictures.": "Kết nối của %(name)s yếu: âm thanh và ảnh tĩnh.",
+    "%(name)s's connection is weak: smaller picture.": "Kết nối của %(name)s yếu: hình nhỏ hơn.",
+    "%(name)s's connection recovered.": "Kết nối của %(name)s đã hồi phục.",
 }
 
 ENTRY = re.compile(r'(msgid ((?:"(?:[^"\\]|\\.)*"\n)+))msgstr ((?:"(?:[^"\\]|\\.)*"\n)+)')

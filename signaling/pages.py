@@ -37,6 +37,25 @@ def room_labels() -> dict:
         "camera_is_off": _("camera off"),
         "audio_only": _("audio only"),
         "you_left": _("You left the call."),
+        # Weak links (quality.js): the indicator, and the server's steps down and up.
+        "quality_good": _("Connection: good"),
+        "quality_fair": _("Connection: fair"),
+        "quality_poor": _("Connection: poor"),
+        "quality_loss": _("loss %(loss)s"),
+        "quality_rtt": _("round trip %(ms)s ms"),
+        "quality_jitter": _("jitter %(ms)s ms"),
+        "quality_outgoing": _("%(kbps)s kbit/s out"),
+        "quality_because_loss": _("packets are being lost"),
+        "quality_because_bandwidth": _("too little bandwidth"),
+        "quality_audio_only": _("%(time)s: Weak connection (%(why)s): switched to audio only."),
+        "quality_stills": _("%(time)s: Weak connection (%(why)s): switched to sound and still pictures."),
+        "quality_smaller": _("%(time)s: Weak connection (%(why)s): switched to a smaller picture (%(width)s×%(height)s)."),
+        "quality_video_back": _("%(time)s: Connection recovered: video is back."),
+        "quality_bigger": _("%(time)s: Connection better: a bigger picture (%(width)s×%(height)s)."),
+        "quality_other_audio_only": _("%(name)s's connection is weak: audio only."),
+        "quality_other_stills": _("%(name)s's connection is weak: sound and still pictures."),
+        "quality_other_smaller": _("%(name)s's connection is weak: smaller picture."),
+        "quality_other_recovered": _("%(name)s's connection recovered."),
     }
 
 

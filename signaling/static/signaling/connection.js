@@ -3,6 +3,8 @@
 // and close codes, the microphone and camera, and their pickers. A page extends
 // RoomConnection with its transceivers, its messages and its controls. No build step.
 
+import {LinkQuality} from "./quality.js";
+
 export const VERSION = 1;
 
 // Reconnecting (docs/signaling.md, "Reconnecting"). A dropped socket is reopened
@@ -59,6 +61,7 @@ export class RoomConnection {
     this.reconnecting = new Set();
     this.actions = [];             // the recovery buttons, in the page while offered
     this.addRegions();
+    this.quality = new LinkQuality(this);  // the link's grade and the server's steps (quality.js)
   }
 
   el(name) {
@@ -120,6 +123,7 @@ export class RoomConnection {
   wantsVideo() { return true; }     // whether to open the camera
   mediaState() { return null; }     // the page's `media` fields, sent again after a rejoin
   async useAudioOnly() {}           // audio over TURN/TCP: stop video before the new connection
+  async stepVideo(video) {}         // the server stepped our link to audio only (false) or back (true)
 
   // Microphone and camera --------------------------------------------------
 
@@ -212,6 +216,7 @@ export class RoomConnection {
       if (message.code === "bad_sdp" || message.code === "media_error") this.offered.shift();  // that offer gets no answer
     }
     this.notePeers(message);
+    this.quality.receive(message);
     await this.onMessage(message);
     if (message.type === "joined") await this.inRoom(message);
     if (message.type === "answer") await this.answered(message.sdp);

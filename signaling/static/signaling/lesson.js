@@ -185,6 +185,12 @@ export class Lesson extends RoomConnection {
     this.el("low-data").setAttribute("aria-pressed", on);
   }
 
+  // The server stepped a pupil's link to sound and still pictures, or back
+  // (quality.js); it does not step the teacher's.
+  async stepVideo(video) {
+    this.render();
+  }
+
   ended() {
     this.lesson.floor = null;
     this.finish(this.t.lesson_ended, "success");
@@ -206,7 +212,7 @@ export class Lesson extends RoomConnection {
   }
 
   showStill({jpeg, at}) {
-    if (!this.lowData) return;
+    if (!this.lowData && this.quality.video) return;
     this.el("still").src = `data:image/jpeg;base64,${jpeg}`;
     this.el("still-time").textContent = fill(this.t.still_time, {
       time: new Date(at).toLocaleTimeString(document.documentElement.lang, {hour: "2-digit", minute: "2-digit", second: "2-digit"}),
@@ -286,8 +292,9 @@ export class Lesson extends RoomConnection {
     hand.disabled = !live || this.hasFloor;
     hand.setAttribute("aria-pressed", raised);
     hand.textContent = raised ? this.t.lower_hand : this.t.raise_hand;
-    this.el("picture").hidden = this.lowData;
-    this.el("still-figure").hidden = !this.lowData;
+    const stills = this.lowData || !this.quality.video;
+    this.el("picture").hidden = stills;
+    this.el("still-figure").hidden = !stills;
   }
 
   // A pupil's microphone counts only while they have the floor.

@@ -40,6 +40,12 @@ export class Room extends RoomConnection {
     this.setState({audio_only: true});
   }
 
+  // The server stepped our link to audio only, or back (quality.js): the camera
+  // follows, unless the person chose audio only themselves.
+  async stepVideo(video) {
+    if (this.video && !this.state.audio_only) await this.video.sender.replaceTrack(video ? this.stream.getVideoTracks()[0] || null : null);
+  }
+
   onMessage(message) {
     switch (message.type) {
       case "joined":  // again after a reconnect: whoever left meanwhile is not listed
@@ -114,7 +120,7 @@ export class Room extends RoomConnection {
 
   async useStream() {
     if (this.audio) await this.audio.sender.replaceTrack(this.stream.getAudioTracks()[0] || null);
-    if (this.video && !this.state.audio_only) await this.video.sender.replaceTrack(this.stream.getVideoTracks()[0] || null);
+    if (this.video && !this.state.audio_only && this.quality.video) await this.video.sender.replaceTrack(this.stream.getVideoTracks()[0] || null);
     this.setState({});
   }
 
@@ -124,7 +130,7 @@ export class Room extends RoomConnection {
     this.el("audio-only").onclick = async () => {
       const audioOnly = !this.state.audio_only;
       // Stop sending video upstream as well: audio-only is about the link.
-      if (this.video) await this.video.sender.replaceTrack(audioOnly ? null : this.stream.getVideoTracks()[0] || null);
+      if (this.video) await this.video.sender.replaceTrack(audioOnly || !this.quality.video ? null : this.stream.getVideoTracks()[0] || null);
       this.setState({audio_only: audioOnly});
     };
     this.el("leave").onclick = () => this.leave();
