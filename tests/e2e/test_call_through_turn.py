@@ -98,7 +98,7 @@ def test_a_call_forced_through_turn_connects_over_a_relay(turn_daphne, turn_serv
     pages = {}
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         page = new_page()
-        page.add_init_script(script=f"({FORCE_RELAY})({'null' if transport == 'udp' else repr(transport)})")
+        page.add_init_script(script=f"({FORCE_RELAY})({repr(transport)})")
         log_in(page, turn_daphne, user)
         page.goto(f"{turn_daphne}{consultation.room_url()}")
         pages[name] = page
