@@ -31,6 +31,10 @@ the teacher's video frames and of its audio frames. A step that failed while
 other programs used the cores is run again (--retries); a mode stops after
 failing at two consecutive sizes. `--profile DIR` writes a cProfile (CPU time)
 of the media process's event loop over the window, one file per step.
+`--fixed-links` turns the server's link adaptation off (signaling.media.quality):
+where the pupils' processes fill the cores, their late reports read as weak
+links and stepped-down pupils get sound and stills instead of the video; with it
+off, every pupil is sent the whole stream and the figures say what arrived.
 """
 
 import argparse
@@ -292,15 +296,17 @@ async def next_command(commands, timeout: float):
         return None
 
 
-def media_process(mode: str, deadline: float, profile: str | None, commands, results):
+def media_process(mode: str, deadline: float, profile: str | None, fixed_links: bool, commands, results):
     child_setup()
-    asyncio.run(run_media(mode, deadline, profile, commands, results))
+    asyncio.run(run_media(mode, deadline, profile, fixed_links, commands, results))
 
 
-async def run_media(mode, deadline, profile, commands, results):
+async def run_media(mode, deadline, profile, fixed_links, commands, results):
     from signaling.media.lesson import LessonMediaRouter
 
     router = LessonMediaRouter("bench-lesson", ice_servers=[], fanout=mode)
+    if fixed_links:
+        router._levels_for = lambda peer: None  # no participant's link is adapted
     server = await serve_offers(router)
     results.put(("port", "media", server.sockets[0].getsockname()[1]))
     command = await next_command(commands, deadline + 10 - time.monotonic())
@@ -545,7 +551,7 @@ def run_step(mode: str, pupils: int, options) -> Step:
 
     try:
         profile = str(Path(options.profile) / f"media-{mode}-{pupils}.pstats") if options.profile else None
-        start("media", media_process, mode, deadline, profile)
+        start("media", media_process, mode, deadline, profile, options.fixed_links)
         port = collect("port", {"media"}, started + SPAWN_TIMEOUT).get("media")
         if port is None:
             step.errors.append("the media process did not start")
@@ -681,6 +687,8 @@ def main():
                         help="runs again a step that failed while other programs were busy, at most this often")
     parser.add_argument("--picture", choices=("moving", "flat"), default="moving")
     parser.add_argument("--profile", help="folder for a cProfile of the media process per step")
+    parser.add_argument("--fixed-links", action="store_true",
+                        help="no link adaptation: every pupil is sent the whole stream, however late its reports")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",")]
     modes = options.modes.split(",")
@@ -695,6 +703,7 @@ def main():
         f"the pupil processes ({options.per_process} pupils each) and this script.\n"
         f"Frames counted over {options.seconds:.0f} s after {options.warmup:.0f} s of warm-up; a step passes "
         f"when every pupil gets >= {PASS_RATIO:.0%} of the video and of the audio frames.\n"
+        f"The server's link adaptation is {'off (--fixed-links)' if options.fixed_links else 'on'}.\n"
         "Latency: from a frame's scheduled capture at the teacher to its decoded arrival at a probe pupil "
         "(one per pupil process): the teacher's encode, two jitter buffers (one frame interval each), "
         "the media process's forwarding or decode and encode, the probe's decode, and any queueing in the "

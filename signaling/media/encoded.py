@@ -157,6 +157,12 @@ class SenderControl:
             return None
         return int((sent - previous[1]) * 8 / (now - previous[0]))
 
+    def forget_estimate(self) -> None:
+        """The estimate told of a link that carried no video (audio only): until
+        the browser reports on the video again, only the cap holds."""
+        self.estimate = None
+        self.apply()
+
     def set_cap(self, bitrate: int | None) -> None:
         self.cap = bitrate
         self.apply()

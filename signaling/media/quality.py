@@ -48,6 +48,10 @@ LESSON_LEVELS = (Level("high", 320, 240, 15, 250_000), AUDIO_ONLY)
 BAD_LOSS = 0.10
 GOOD_LOSS = 0.02
 DOWN_AFTER = 2.0
+# A receiver's estimate dips for a second or two when the sender's event loop
+# stalls (a busy machine sends in bursts that read as queueing); a link that is
+# really too thin holds it down longer, and loses packets too.
+BANDWIDTH_DOWN_AFTER = 4.0
 UP_AFTER = 8.0
 MAX_UP_AFTER = 60.0
 HELD_AFTER = 20.0  # a step up that lasted this long held: the wait goes back to UP_AFTER
@@ -56,8 +60,8 @@ HELD_AFTER = 20.0  # a step up that lasted this long held: the wait goes back to
 REPORT_KEPT = 8.0
 # After a step up the browser's estimate has to climb to the bigger picture
 # (libwebrtc: about 8% a second, from where it stood while no video or a smaller
-# picture came): meanwhile only loss counts.
-ESTIMATE_GRACE = 8.0
+# picture came, slower on a busy machine): meanwhile only loss counts.
+ESTIMATE_GRACE = 12.0
 
 
 class LinkAdapter:
@@ -96,7 +100,7 @@ class LinkAdapter:
         if lossy or too_slow:
             self._good_since = None
             self._bad_since = self._bad_since if self._bad_since is not None else now
-            if now - self._bad_since >= DOWN_AFTER and self.index < len(self.levels) - 1:
+            if now - self._bad_since >= (DOWN_AFTER if lossy else BANDWIDTH_DOWN_AFTER) and self.index < len(self.levels) - 1:
                 if self._stepped_up_at is not None and now - self._stepped_up_at < HELD_AFTER:
                     self._up_after = min(self._up_after * 2, MAX_UP_AFTER)  # that step up did not hold
                 self._stepped_up_at = None

@@ -126,9 +126,12 @@ class MediaRouter:
         loss = await _fresh_loss(peer, measured)
         sent = await peer.bandwidth.sent_rate()
         peer.bandwidth.apply()
+        was_video = peer.link.level.video
         level = peer.link.observe(loss, peer.bandwidth.estimate, sent)
         if level is None:
             return
+        if level.video and not was_video:
+            peer.bandwidth.forget_estimate()
         log.info("room %s: %s steps to %s (%s)", self.room_id, peer.id, level.name, peer.link.reason)
         self._apply_level(peer, level)
         listener = self.quality_listeners.get(peer.id)

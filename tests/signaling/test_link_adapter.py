@@ -1,6 +1,8 @@
 """The step-down and step-up rules of signaling.media.quality, on a fake clock."""
 
-from signaling.media.quality import AUDIO_ONLY, DOWN_AFTER, UP_AFTER, LinkAdapter, consultation_levels
+from signaling.media.quality import (
+    AUDIO_ONLY, BANDWIDTH_DOWN_AFTER, DOWN_AFTER, ESTIMATE_GRACE, UP_AFTER, LinkAdapter, consultation_levels,
+)
 
 
 class Clock:
@@ -43,9 +45,20 @@ def test_a_short_burst_of_loss_changes_nothing():
 def test_a_low_bandwidth_estimate_steps_down_without_loss():
     clock = Clock()
     adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
-    changes = run(adapter, clock, 10, loss=0.0, estimate=40_000)
+    changes = run(adapter, clock, 3 * (BANDWIDTH_DOWN_AFTER + 1), loss=0.0, estimate=40_000)
     assert [name for _, name in changes] == ["medium", "low", "audio"]
     assert adapter.reason == "bandwidth"
+
+
+def test_a_dip_of_the_estimate_for_a_couple_of_seconds_changes_nothing():
+    """A stalled sender's burst reads as queueing to the browser, whose estimate
+    dips below what is sent and climbs back within seconds."""
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    for _ in range(3):
+        assert run(adapter, clock, BANDWIDTH_DOWN_AFTER - 1, loss=0.0, estimate=150_000) == []
+        assert run(adapter, clock, 5, loss=0.0, estimate=400_000, sent=250_000) == []
+    assert adapter.level.name == "high"
 
 
 def test_recovery_steps_back_up_slowly_and_more_slowly_after_a_step_that_failed():
@@ -64,7 +77,7 @@ def test_recovery_steps_back_up_slowly_and_more_slowly_after_a_step_that_failed(
 def test_stepping_up_waits_for_an_estimate_that_fits_the_bigger_picture():
     clock = Clock()
     adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
-    run(adapter, clock, 4, loss=0.0, estimate=120_000)  # too slow for 300 kbit/s
+    run(adapter, clock, BANDWIDTH_DOWN_AFTER + 2, loss=0.0, estimate=120_000)  # too slow for 300 kbit/s
     assert adapter.level.name == "medium"
     assert run(adapter, clock, 30, loss=0.0, estimate=200_000) == []  # 300k needs more
     assert [name for _, name in run(adapter, clock, 10, loss=0.0, estimate=500_000)] == ["high"]
@@ -113,12 +126,12 @@ def test_after_a_step_up_the_estimate_may_climb_before_it_counts():
     climbs about 8% a second from there once it comes again."""
     clock = Clock()
     adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
-    run(adapter, clock, 10, loss=0.0, estimate=38_000)
+    run(adapter, clock, 3 * (BANDWIDTH_DOWN_AFTER + 1), loss=0.0, estimate=38_000)
     assert adapter.level is AUDIO_ONLY
     assert [name for _, name in run(adapter, clock, UP_AFTER + 1, loss=0.0, estimate=38_000)] == ["low"]
     changes = []
-    estimate = 40_000.0
-    for _ in range(20):
+    estimate = 30_000.0
+    for _ in range(25):
         clock.now += 1
         estimate *= 1.08
         level = adapter.observe(0.0, int(estimate), int(estimate))
@@ -130,7 +143,8 @@ def test_after_a_step_up_the_estimate_may_climb_before_it_counts():
 def test_an_estimate_that_stays_too_low_after_a_step_up_steps_down_again():
     clock = Clock()
     adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
-    run(adapter, clock, 10, loss=0.0, estimate=38_000)
+    run(adapter, clock, 3 * (BANDWIDTH_DOWN_AFTER + 1), loss=0.0, estimate=38_000)
     run(adapter, clock, UP_AFTER + 1, loss=0.0, estimate=38_000)
     assert adapter.level.name == "low"
-    assert [name for _, name in run(adapter, clock, 12, loss=0.0, estimate=38_000)] == ["audio"]
+    assert run(adapter, clock, ESTIMATE_GRACE - 1, loss=0.0, estimate=38_000) == []  # it may still climb
+    assert [name for _, name in run(adapter, clock, BANDWIDTH_DOWN_AFTER + 2, loss=0.0, estimate=38_000)] == ["audio"]
