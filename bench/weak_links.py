@@ -198,7 +198,10 @@ async def next_command(commands, timeout: float):
 
 def media_process(deadline: float, commands, results):
     child_setup()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")  # VIDEO_MAX_BITRATE
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()  # configured as in daphne: VIDEO_MAX_BITRATE, AUDIO_BITRATE, ICE_HOST_ADDRESSES
     asyncio.run(run_media(deadline, commands, results))
 
 

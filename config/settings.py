@@ -173,6 +173,9 @@ ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
 # The most the server sends a participant for video, in bit/s: mobile links are thin.
 VIDEO_MAX_BITRATE = env_int("VIDEO_MAX_BITRATE", 300_000, minimum=30_000)
+# The voice the server encodes (Opus, bit/s): with the packets' headers about 45
+# kbit/s, so that audio only still fits a 50 kbit/s link (aiortc's own: 96 kbit/s).
+AUDIO_BITRATE = env_int("AUDIO_BITRATE", 24_000, minimum=6_000)
 # A participant whose socket dropped keeps their place this long (signaling/grace.py).
 RECONNECT_GRACE_SECONDS = env_int("RECONNECT_GRACE_SECONDS", 60, minimum=1)
 # Lesson rooms open this long before the lesson (they close like consultation rooms, or when the teacher ends the lesson).

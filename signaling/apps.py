@@ -8,5 +8,7 @@ class SignalingConfig(AppConfig):
         from django.conf import settings
 
         from signaling.media.aioice_hooks import restrict_host_addresses
+        from signaling.media.encoded import set_voice_bitrate
 
         restrict_host_addresses(settings.ICE_HOST_ADDRESSES)
+        set_voice_bitrate(settings.AUDIO_BITRATE)

@@ -16,7 +16,14 @@ moves any of this).
 - Asking the publisher for a keyframe: `RTCRtpReceiver._send_rtcp_pli`.
 - Bandwidth: REMB reaches `RTCRtpSender._handle_rtcp_packet`, which sets the
   sender's private encoder's `target_bitrate`; SenderControl reads the estimate
-  there and caps that bitrate.
+  there and caps that bitrate. aiortc's VP8 and H264 encoders clamp that setter
+  to at least 250 kbit/s, and their CBR spends it: the cap is written to their
+  private `__target_bitrate`, which `encode()` reads (reopening the codec when it
+  moved by over 10%).
+- The voice's bitrate: a sender makes its encoder with the `get_encoder` its
+  module imported, on the first frame; aiortc's Opus encoder is set to 96 kbit/s,
+  which libopus reads (with its options) when it opens on its first frame.
+  `set_voice_bitrate` wraps that lookup so that the server's Opus encoders use less.
 """
 
 import asyncio
@@ -28,7 +35,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from aiortc import RTCRtpReceiver, RTCRtpSender
-from aiortc import rtcrtpreceiver
+from aiortc import rtcrtpreceiver, rtcrtpsender
+from aiortc.codecs.opus import OpusEncoder
 from aiortc.rtp import RTCP_PSFB_APP, RtcpPsfbPacket, unpack_remb_fci
 
 log = logging.getLogger(__name__)
@@ -76,6 +84,28 @@ def _dispatching_worker(loop, input_q, output_q, decode_error) -> None:
 
 
 rtcrtpreceiver.decoder_worker = _dispatching_worker
+
+_get_encoder = rtcrtpsender.get_encoder
+_voice_bitrate: int | None = None
+
+
+def _encoder_for(codec):
+    encoder = _get_encoder(codec)
+    if _voice_bitrate is not None and isinstance(encoder, OpusEncoder):
+        # libopus has not opened yet (it does on the first frame). Constrained VBR:
+        # plain VBR spends half as much again on a steady tone.
+        encoder.codec.bit_rate = _voice_bitrate
+        encoder.codec.options = {**encoder.codec.options, "vbr": "constrained"}
+    return encoder
+
+
+def set_voice_bitrate(bitrate: int | None) -> None:
+    """The bitrate (bit/s) of every Opus encoder the server's senders make from
+    now on; None: aiortc's own 96 kbit/s, more than a weak mobile link carries
+    for the voice alone."""
+    global _voice_bitrate
+    _voice_bitrate = bitrate
+    rtcrtpsender.get_encoder = _encoder_for
 
 
 def receive_encoded(track) -> None:
@@ -125,8 +155,7 @@ def keep_only_codecs(pc, names: dict[str, str]) -> None:
 
 class SenderControl:
     """A sender's bandwidth: the estimate the receiving browser reports (REMB)
-    and a cap on the encoder's bitrate. aiortc sets its encoder's bitrate to
-    each REMB it receives; the cap is applied right after."""
+    and a cap on the encoder's bitrate; the encoder gets the lower of the two."""
 
     def __init__(self, sender: RTCRtpSender):
         self.sender = sender
@@ -136,15 +165,18 @@ class SenderControl:
         own = sender._handle_rtcp_packet
 
         async def handle_rtcp_packet(packet) -> None:
-            await own(packet)
-            if isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP:
-                try:
-                    bitrate, ssrcs = unpack_remb_fci(packet.fci)
-                except ValueError:
-                    return
-                if sender._ssrc in ssrcs:
-                    self.estimate = bitrate
-                    self.apply()
+            if not (isinstance(packet, RtcpPsfbPacket) and packet.fmt == RTCP_PSFB_APP):
+                await own(packet)
+                return
+            # aiortc would only set the encoder's bitrate to the estimate, clamped to
+            # 250 kbit/s or more (and an encode in between would reopen the codec).
+            try:
+                bitrate, ssrcs = unpack_remb_fci(packet.fci)
+            except ValueError:
+                return
+            if sender._ssrc in ssrcs:
+                self.estimate = bitrate
+                self.apply()
 
         sender._handle_rtcp_packet = handle_rtcp_packet
 
@@ -169,6 +201,19 @@ class SenderControl:
 
     def apply(self) -> None:
         encoder = getattr(self.sender, "_RTCRtpSender__encoder", None)
-        if self.cap is None or encoder is None or not hasattr(encoder, "target_bitrate"):
+        limits = [b for b in (self.estimate, self.cap) if b]
+        if not limits or encoder is None or not hasattr(encoder, "target_bitrate"):
             return
-        encoder.target_bitrate = min(self.estimate or self.cap, self.cap)
+        set_target_bitrate(encoder, min(limits))
+
+
+MIN_VIDEO_BITRATE = 30_000  # below this even 160x120 at 7 fps is mush
+
+
+def set_target_bitrate(encoder, bitrate: int) -> None:
+    """An aiortc video encoder's bitrate, below its own 250 kbit/s floor if need be."""
+    private = f"_{type(encoder).__name__}__target_bitrate"
+    if hasattr(encoder, private):
+        setattr(encoder, private, max(MIN_VIDEO_BITRATE, min(bitrate, 1_500_000)))
+    else:
+        encoder.target_bitrate = bitrate

@@ -22,7 +22,7 @@ from tests.live_server import ARTIFACTS
 pytestmark = pytest.mark.django_db(transaction=True)
 
 STATION = "Trạm Y tế xã Phúc Thuận"
-# Fits the voice (aiortc's Opus of the fake microphone's beep: about 50 kbit/s
+# Fits the voice (the server's Opus at AUDIO_BITRATE, 24 kbit/s: about 45 kbit/s
 # with the packets' headers) but not the smallest picture beside it (160x120
 # at 7 fps, about 55 kbit/s): the server has to go all the way to audio only.
 THIN_RATE = "80kbit"

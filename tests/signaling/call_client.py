@@ -7,6 +7,7 @@ import asyncio
 import fractions
 import json
 import math
+import random
 import time
 
 import av
@@ -19,11 +20,15 @@ VIDEO_RATE = 90000
 class SyntheticCamera(VideoStreamTrack):
     """320x240 frames at 15 fps whose colour says who sent them."""
 
-    def __init__(self, shade: int, fps: int = 15, size=(320, 240)):
+    def __init__(self, shade: int, fps: int = 15, size=(320, 240), *, grain: bool = False):
+        """grain: faint noise over the grey, which costs an encoder what a camera
+        does (a flat grey needs a few kbit/s)."""
         super().__init__()
         self.shade, self.fps, self.size = shade, fps, size
         self._start = None
         self._count = 0
+        self.grain = grain
+        self._grains: list[bytes] = []  # a few luma planes, made on the first frame
 
     async def recv(self):
         if self._start is None:
@@ -36,6 +41,11 @@ class SyntheticCamera(VideoStreamTrack):
         frame = av.VideoFrame(width, height, "yuv420p")
         for plane, value in zip(frame.planes, (self.shade, 128, 128)):  # grey of that brightness
             plane.update(bytes([value]) * plane.buffer_size)
+        if self.grain:
+            if not self._grains:
+                noise, size = random.Random(self.shade), frame.planes[0].buffer_size
+                self._grains = [bytes(min(255, self.shade + b % 16) for b in noise.randbytes(size)) for _ in range(8)]
+            frame.planes[0].update(self._grains[self._count % len(self._grains)])
         frame.pts = int(self._count * VIDEO_RATE / self.fps)
         frame.time_base = fractions.Fraction(1, VIDEO_RATE)
         return frame

@@ -87,3 +87,100 @@ def test_vp8_keyframes_are_recognised():
     assert not is_keyframe("VP8", bytes([0x11, 0x02, 0x00]))
     assert not is_keyframe("VP8", b"")
     assert is_keyframe("opus", b"\x01")
+
+
+def test_aiortc_still_makes_its_encoder_on_the_first_frame_with_the_module_level_lookup():
+    from aiortc import rtcrtpsender
+    from aiortc.codecs import opus
+
+    source = inspect.getsource(rtcrtpsender.RTCRtpSender._next_encoded_frame)
+    assert "self.__encoder = get_encoder(codec)" in source
+    encoder = opus.OpusEncoder()
+    assert encoder.codec.bit_rate == 96_000 and not encoder.codec.is_open  # libopus reads the rate when it opens
+    assert encoder.codec.options == {"application": "voip"}
+
+
+def opus_bitrate_of_noise(seconds: int = 2) -> float:
+    """What an Opus encoder made by a sender's lookup spends on white noise, in bit/s."""
+    import random
+
+    from aiortc import rtcrtpsender
+    from aiortc.codecs import get_capabilities
+    from av import AudioFrame
+
+    codec = next(c for c in get_capabilities("audio").codecs if c.name == "opus")
+    encoder = rtcrtpsender.get_encoder(codec)
+    noise = random.Random(5)
+    sent = 0
+    for n in range(50 * seconds):  # 20 ms frames
+        frame = AudioFrame(format="s16", layout="stereo", samples=960)
+        frame.planes[0].update(noise.randbytes(960 * 2 * 2))
+        frame.sample_rate, frame.pts = 48_000, n * 960
+        payloads, _ = encoder.encode(frame)
+        sent += sum(len(p) for p in payloads)
+    return sent * 8 / seconds
+
+
+def test_the_servers_opus_encoders_use_the_configured_voice_bitrate(settings):
+    from signaling.media.encoded import set_voice_bitrate
+
+    assert settings.AUDIO_BITRATE == 24_000  # set at start-up by the signaling app
+    configured = opus_bitrate_of_noise()
+    try:
+        set_voice_bitrate(None)
+        stock = opus_bitrate_of_noise()
+    finally:
+        set_voice_bitrate(settings.AUDIO_BITRATE)
+    assert 16_000 <= configured <= 24_000 * 1.2, configured
+    assert stock >= 80_000, stock  # aiortc's own 96 kbit/s, which the hook replaces
+
+
+def test_aiortc_still_only_sets_its_encoders_clamped_bitrate_from_remb():
+    from aiortc import rtcrtpsender
+    from aiortc.codecs import h264, vpx
+
+    source = inspect.getsource(rtcrtpsender.RTCRtpSender._handle_rtcp_packet)
+    remb = source[source.index("RTCP_PSFB_APP"):]
+    assert "self.__encoder.target_bitrate = bitrate" in remb and "await" not in remb
+    for encoder_class in (vpx.Vp8Encoder, h264.H264Encoder):
+        encoder = encoder_class()
+        private = f"_{encoder_class.__name__}__target_bitrate"
+        assert hasattr(encoder, private)
+        encoder.target_bitrate = 60_000
+        assert getattr(encoder, private) >= 250_000  # aiortc's floor (VP8 250 kbit/s, H264 500), which set_target_bitrate goes under
+        assert "bit_rate = self.target_bitrate" in inspect.getsource(encoder_class)  # read when the codec opens
+
+
+def vp8_bitrate_of_noise(set_bitrate, bitrate: int, seconds: int = 2, fps: int = 7) -> float:
+    """What aiortc's VP8 encoder spends on 160x120 faint noise (grain on grey, which
+    a coarse quantizer can flatten) at `bitrate`, in bit/s."""
+    import random
+    from fractions import Fraction
+
+    from aiortc.codecs import vpx
+    from av import VideoFrame
+
+    encoder = vpx.Vp8Encoder()
+    set_bitrate(encoder, bitrate)
+    noise = random.Random(7)
+    sent = 0
+    for n in range(fps * seconds):
+        frame = VideoFrame(160, 120, "yuv420p")
+        for plane in frame.planes:
+            plane.update(bytes(120 + b % 16 for b in noise.randbytes(plane.buffer_size)))
+        frame.pts, frame.time_base = n * 90_000 // fps, Fraction(1, 90_000)
+        payloads, _ = encoder.encode(frame)
+        sent += sum(len(p) for p in payloads)
+    return sent * 8 / seconds
+
+
+def test_a_video_cap_under_aiortcs_floor_holds():
+    from signaling.media.encoded import set_target_bitrate
+
+    def stock(encoder, bitrate):
+        encoder.target_bitrate = bitrate
+
+    capped = vp8_bitrate_of_noise(set_target_bitrate, 60_000)
+    clamped = vp8_bitrate_of_noise(stock, 60_000)
+    assert capped <= 60_000 * 1.2, capped
+    assert clamped >= 150_000, clamped  # what a 60 kbit/s cap used to give

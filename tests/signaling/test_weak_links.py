@@ -11,6 +11,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
 from signaling.media import quality
+from signaling.media.encoded import request_keyframe
 from signaling.media.lesson import LessonMediaRouter
 from signaling.media.router import RoomMediaRouter
 from tests.signaling.call_client import SyntheticCamera, SyntheticMicrophone
@@ -18,10 +19,10 @@ from tests.signaling.lossy_relay import LossyRelay, Shape, without_candidates
 
 
 class Participant:
-    def __init__(self, shade: int, *, pupil: bool = False):
+    def __init__(self, shade: int, *, pupil: bool = False, grain: bool = False):
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.pupil = pupil
-        self.shade = shade
+        self.shade, self.grain = shade, grain
         self.video_frames: list[tuple[float, int]] = []  # (arrival, width)
         self.audio_frames = 0
         self._tasks = []
@@ -32,17 +33,29 @@ class Participant:
             self.pc.addTransceiver("video", direction="recvonly")
             self.pc.addTransceiver("audio", direction="recvonly")
         else:
-            self.pc.addTrack(SyntheticCamera(self.shade))
+            self.pc.addTrack(SyntheticCamera(self.shade, grain=self.grain))
 
         @self.pc.on("track")
         def on_track(track):
             self._tasks.append(asyncio.ensure_future(self._count(track)))
+            if track.kind == "video":
+                receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
+                self._tasks.append(asyncio.ensure_future(self._ask_for_keyframes(receiver)))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())
         offer = self.pc.localDescription.sdp
         answer = await router.offer(participant_id, side, without_candidates(offer) if relay else offer)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=relay.through(answer) if relay else answer, type="answer"))
         return self
+
+    async def _ask_for_keyframes(self, receiver):
+        """As a browser does when it cannot decode (aiortc's receiver waits until
+        its jitter buffer overflows): a keyframe request after a second without
+        a picture, at most one a second."""
+        while True:
+            await asyncio.sleep(1.0)
+            if not self.video_frames or time.monotonic() - self.video_frames[-1][0] > 1.0:
+                await request_keyframe(receiver)
 
     async def _count(self, track):
         while True:
@@ -65,12 +78,12 @@ class Participant:
         await self.pc.close()
 
 
-async def packets_sent(router, participant_id) -> dict[str, int]:
+async def packets_sent(router, participant_id, what="packetsSent") -> dict[str, int]:
     """What the server sent this participant, per kind (its RTCP-free view)."""
     counts = {}
     for kind in ("audio", "video"):
         stats = await router.participants[participant_id].senders[kind].getStats()
-        counts[kind] = next(s.packetsSent for s in stats.values() if s.type == "outbound-rtp")
+        counts[kind] = next(getattr(s, what) for s in stats.values() if s.type == "outbound-rtp")
     return counts
 
 
@@ -132,9 +145,13 @@ async def test_loss_steps_the_station_down_to_audio_only_and_back_up(call, quick
     assert [name for name, _ in told] == ["medium", "low", "audio"]
     await asyncio.sleep(1.0)
     sent_before = await packets_sent(router, "station")
+    bytes_before = await packets_sent(router, "station", "bytesSent")
     doctor_video_before = len(doctor.video_frames)
     await asyncio.sleep(2.0)
     sent = await packets_sent(router, "station")
+    voice = ((await packets_sent(router, "station", "bytesSent"))["audio"] - bytes_before["audio"]) * 8 / 2.0
+    # The voice alone (AUDIO_BITRATE, not aiortc's 96 kbit/s) fits a thin link.
+    assert voice <= settings.AUDIO_BITRATE * 1.15, voice
     assert station.video_rate(1.5) == 0  # no picture to the station...
     assert len(doctor.video_frames) - doctor_video_before <= 2  # ...nor from it: audio only both ways
     assert sent["video"] == sent_before["video"]
@@ -161,13 +178,14 @@ async def test_a_thin_link_gets_a_smaller_picture(call, settings):
     async def station_told(level, reason):
         told.append((level.name, reason, router.participants["station"].bandwidth.cap))
 
-    keep(await Participant(40).join(router, "doctor", "doctor"))
+    # The doctor's picture costs what a camera's does: the server's encoder spends the cap on it.
+    keep(await Participant(40, grain=True).join(router, "doctor", "doctor"))
     router.quality_listeners["station"] = station_told
-    relay.shape(down=Shape(rate=150_000))
+    relay.shape(down=Shape(rate=150_000, queue=1.0))  # a mobile link buffers a keyframe or two
     station = keep(await Participant(220).join(router, "station", "station", relay))
     assert await wait_until(lambda: any(name in ("medium", "low") for name, _, _ in told), 25), told
     assert await wait_until(lambda: any(width < 320 for _, width in station.video_frames), 20), (
-        len(station.video_frames), station.video_frames[-5:], router.participants["station"].outgoing["video"]._shape)
+        told, len(station.video_frames), station.video_frames[-5:], router.participants["station"].outgoing["video"]._shape)
     assert min(cap for _, _, cap in told) < 300_000  # and a lower bitrate cap came with it
 
 
