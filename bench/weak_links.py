@@ -31,9 +31,10 @@ to high. Per condition, the medians over --repeats runs:
   (read from the RTP headers the relay passes on, which SRTP leaves in the
   clear), what a browser could show without waiting for retransmissions;
   the picture's size (the median decoded frame's), the video's kbit/s and
-  that of its retransmissions (RTX, "resent"). aiortc's receiver does not
-  always restart its decoder after heavy loss (no keyframe request until its
-  jitter buffer overflows): "intact" is the better guide to what a browser shows;
+  that of its retransmissions (RTX, "resent"). aiortc's receiver asks for no
+  keyframe after heavy loss until its jitter buffer overflows; the station asks
+  for one after a second without a picture, as a browser does, but "intact" is
+  still the better guide to what a browser shows;
 - audio: the share of the window's 20 ms packets that reached the station,
   and the longest stretch of the sender's timeline with none (RTP
   timestamps); "aiortc decoded": the share of 20 ms frames aiortc's own
@@ -245,6 +246,20 @@ class Receiver:
         @pc.on("track")
         def on_track(track):
             self.tasks.append(asyncio.ensure_future(self._count(track)))
+            if track.kind == "video":
+                receiver = next(t.receiver for t in pc.getTransceivers() if t.receiver.track is track)
+                self.tasks.append(asyncio.ensure_future(self._ask_for_keyframes(receiver)))
+
+    async def _ask_for_keyframes(self, receiver):
+        """As a browser does when it cannot decode (aiortc's receiver waits until
+        its jitter buffer overflows): a keyframe request after a second without
+        a picture, at most one a second."""
+        from signaling.media.encoded import request_keyframe
+
+        while True:
+            await asyncio.sleep(1.0)
+            if not self.video or time.monotonic() - self.video[-1][0] > 1.0:
+                await request_keyframe(receiver)
 
     async def _count(self, track):
         while True:
