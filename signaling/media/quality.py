@@ -10,6 +10,7 @@ did not hold), so a link on the edge does not flap.
 """
 
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -62,6 +63,12 @@ REPORT_KEPT = 8.0
 # (libwebrtc: about 8% a second, from where it stood while no video or a smaller
 # picture came, slower on a busy machine): meanwhile only loss counts.
 ESTIMATE_GRACE = 12.0
+# What was sent binds the estimate when it came near it: the mean of the last
+# few seconds, since an encoder that follows the estimate sends in bursts (each
+# change of its target reopens it with a keyframe). An easy picture needs little
+# and its estimate runs well above it (a browser's: 1.5 times what arrives).
+BINDING_SECONDS = 3
+BINDING_SHARE = 0.6
 
 
 class LinkAdapter:
@@ -75,6 +82,7 @@ class LinkAdapter:
         self._up_after = UP_AFTER
         self._stepped_up_at: float | None = None
         self._report: tuple[float, float] | None = None  # (when, loss) of the last fresh report at this level
+        self._sent: deque[int] = deque(maxlen=BINDING_SECONDS)  # bit/s sent in the last seconds at this level
 
     @property
     def level(self) -> Level:
@@ -93,7 +101,9 @@ class LinkAdapter:
         elif self._report is not None and now - self._report[0] < REPORT_KEPT:
             loss = self._report[1]  # no news this second: the last report still holds
         level = self.level
-        binding = estimate is not None and sent is not None and sent >= estimate * 0.8
+        if sent is not None:
+            self._sent.append(sent)
+        binding = estimate is not None and bool(self._sent) and sum(self._sent) / len(self._sent) >= estimate * BINDING_SHARE
         climbing = self._stepped_up_at is not None and now - self._stepped_up_at < ESTIMATE_GRACE
         too_slow = level.video and binding and estimate < level.bitrate * 0.7 and not climbing
         lossy = loss is not None and loss >= BAD_LOSS
@@ -129,4 +139,5 @@ class LinkAdapter:
         self.index += step
         self._bad_since = self._good_since = None
         self._report = None  # it told of the level before
+        self._sent.clear()
         return self.level

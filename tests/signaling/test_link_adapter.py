@@ -148,3 +148,17 @@ def test_an_estimate_that_stays_too_low_after_a_step_up_steps_down_again():
     assert adapter.level.name == "low"
     assert run(adapter, clock, ESTIMATE_GRACE - 1, loss=0.0, estimate=38_000) == []  # it may still climb
     assert [name for _, name in run(adapter, clock, BANDWIDTH_DOWN_AFTER + 2, loss=0.0, estimate=38_000)] == ["audio"]
+
+
+def test_an_estimate_followed_in_bursts_still_binds():
+    """An encoder that follows the estimate reopens with a keyframe at each
+    change of its target: a second's rate swings around the estimate."""
+    clock = Clock()
+    adapter = LinkAdapter(consultation_levels(300_000), clock=clock)
+    changes = []
+    for second in range(int(2 * (BANDWIDTH_DOWN_AFTER + 2))):
+        clock.now += 1
+        level = adapter.observe(0.0, 90_000, (50_000, 110_000, 35_000, 95_000)[second % 4])
+        if level is not None:
+            changes.append(level.name)
+    assert changes == ["medium", "low"] and adapter.reason == "bandwidth"

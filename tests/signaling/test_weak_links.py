@@ -181,7 +181,9 @@ async def test_a_thin_link_gets_a_smaller_picture(call, settings):
     # The doctor's picture costs what a camera's does: the server's encoder spends the cap on it.
     keep(await Participant(40, grain=True).join(router, "doctor", "doctor"))
     router.quality_listeners["station"] = station_told
-    relay.shape(down=Shape(rate=150_000, queue=1.0))  # a mobile link buffers a keyframe or two
+    # A mobile link buffers seconds of data: what does not fit comes late rather than
+    # not at all, and the growing delay is what tells the receiver it is too thin.
+    relay.shape(down=Shape(rate=150_000, queue=3.0))
     station = keep(await Participant(220).join(router, "station", "station", relay))
     assert await wait_until(lambda: any(name in ("medium", "low") for name, _, _ in told), 25), told
     assert await wait_until(lambda: any(width < 320 for _, width in station.video_frames), 20), (
