@@ -14,12 +14,12 @@ moves any of this).
   (PLI/FIR) from the receiving browser call the sender's `_send_keyframe()`,
   whose flag only the encoding path reads; `on_keyframe_request` hooks it.
 - Asking the publisher for a keyframe: `RTCRtpReceiver._send_rtcp_pli`.
-- Bandwidth: REMB reaches `RTCRtpSender._handle_rtcp_packet`, which sets the
-  sender's private encoder's `target_bitrate`; SenderControl reads the estimate
-  there and caps that bitrate. aiortc's VP8 and H264 encoders clamp that setter
-  to at least 250 kbit/s, and their CBR spends it: the cap is written to their
-  private `__target_bitrate`, which `encode()` reads (reopening the codec when it
-  moved by over 10%).
+- Bandwidth: REMB reaches `RTCRtpSender._handle_rtcp_packet`, which does
+  nothing with it but set the sender's private encoder's `target_bitrate`.
+  aiortc's VP8 and H264 encoders clamp that setter to at least 250 kbit/s, and
+  their CBR spends it. SenderControl takes REMB there instead and writes the
+  lower of the estimate and its cap to the encoder's private `__target_bitrate`,
+  which `encode()` reads (reopening the codec when it moved by over 10%).
 - The voice's bitrate: a sender makes its encoder with the `get_encoder` its
   module imported, on the first frame; aiortc's Opus encoder is set to 96 kbit/s,
   which libopus reads (with its options) when it opens on its first frame.
