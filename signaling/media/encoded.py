@@ -17,9 +17,10 @@ moves any of this).
 - Bandwidth: REMB reaches `RTCRtpSender._handle_rtcp_packet`, which does
   nothing with it but set the sender's private encoder's `target_bitrate`.
   aiortc's VP8 and H264 encoders clamp that setter to at least 250 kbit/s, and
-  their CBR spends it. SenderControl takes REMB there instead and writes the
-  lower of the estimate and its cap to the encoder's private `__target_bitrate`,
-  which `encode()` reads (reopening the codec when it moved by over 10%).
+  their CBR spends it. SenderControl takes REMB there instead (the estimate is
+  for signaling.media.quality, which steps the level on it) and writes its cap
+  to the encoder's private `__target_bitrate`, which `encode()` reads (reopening
+  the codec, with a keyframe, when it moved by over 10%).
 - The voice's bitrate: a sender makes its encoder with the `get_encoder` its
   module imported, on the first frame; aiortc's Opus encoder is set to 96 kbit/s,
   which libopus reads (with its options) when it opens on its first frame.
@@ -154,8 +155,11 @@ def keep_only_codecs(pc, names: dict[str, str]) -> None:
 
 
 class SenderControl:
-    """A sender's bandwidth: the estimate the receiving browser reports (REMB)
-    and a cap on the encoder's bitrate; the encoder gets the lower of the two."""
+    """A sender's bandwidth: the estimate the receiving browser reports (REMB),
+    and the cap on the encoder's bitrate, which changes with the level only.
+    Following each REMB would reopen the codec with a keyframe at every change,
+    into the very link that is short, and hold the sender to an estimate that is
+    still climbing from its start (aiortc's grows 8% a second from what arrives)."""
 
     def __init__(self, sender: RTCRtpSender):
         self.sender = sender
@@ -169,14 +173,13 @@ class SenderControl:
                 await own(packet)
                 return
             # aiortc would only set the encoder's bitrate to the estimate, clamped to
-            # 250 kbit/s or more (and an encode in between would reopen the codec).
+            # 250 kbit/s or more.
             try:
                 bitrate, ssrcs = unpack_remb_fci(packet.fci)
             except ValueError:
                 return
             if sender._ssrc in ssrcs:
                 self.estimate = bitrate
-                self.apply()
 
         sender._handle_rtcp_packet = handle_rtcp_packet
 
@@ -190,10 +193,9 @@ class SenderControl:
         return int((sent - previous[1]) * 8 / (now - previous[0]))
 
     def forget_estimate(self) -> None:
-        """The estimate told of a link that carried no video (audio only): until
-        the browser reports on the video again, only the cap holds."""
+        """The estimate told of a link that carried no video (audio only): it
+        does not count until the browser reports on the video again."""
         self.estimate = None
-        self.apply()
 
     def set_cap(self, bitrate: int | None) -> None:
         self.cap = bitrate
@@ -201,10 +203,9 @@ class SenderControl:
 
     def apply(self) -> None:
         encoder = getattr(self.sender, "_RTCRtpSender__encoder", None)
-        limits = [b for b in (self.estimate, self.cap) if b]
-        if not limits or encoder is None or not hasattr(encoder, "target_bitrate"):
+        if self.cap is None or encoder is None or not hasattr(encoder, "target_bitrate"):
             return
-        set_target_bitrate(encoder, min(limits))
+        set_target_bitrate(encoder, self.cap)
 
 
 MIN_VIDEO_BITRATE = 30_000  # below this even 160x120 at 7 fps is mush
