@@ -1,5 +1,6 @@
 """The outbox of messages (SMS reminders, email invites), what the SMS provider
-told us about them, replies from phones, opt-outs, and calendar feed tokens."""
+told us about them, the short references that let a reply name what it is
+about, replies from phones, opt-outs, and calendar feed tokens."""
 
 import secrets
 from datetime import datetime
@@ -10,6 +11,40 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+
+class ReplyReference(models.Model):
+    """A short code that a message inviting a reply carries ("H 4821"), so that a
+    phone several people share can say which of its open items it answers.
+
+    Open until `open_until` (the event's start) or until closed (cancelled);
+    unique among one number's open references, so never reused while open."""
+
+    number = models.CharField(max_length=20)
+    code = models.CharField(max_length=4)
+    source = models.CharField(max_length=50)
+    source_id = models.BigIntegerField()
+    open_until = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reply reference")
+        verbose_name_plural = _("reply references")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number", "code"], condition=Q(closed_at__isnull=True), name="reply_code_unique_while_open"),
+            models.UniqueConstraint(
+                fields=["number", "source", "source_id"], condition=Q(closed_at__isnull=True),
+                name="one_open_reference_per_item"),
+            models.CheckConstraint(condition=Q(code__regex=r"^[0-9]{4}$"), name="reply_code_four_digits"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} ({self.source} #{self.source_id})"
+
+    def is_open(self, now: datetime) -> bool:
+        return self.closed_at is None and now < self.open_until
 
 
 class Reminder(models.Model):
@@ -52,6 +87,9 @@ class Reminder(models.Model):
     body = models.TextField()
     attachment = models.TextField(blank=True, help_text=_("iCalendar text of an email invite"))
     attachment_method = models.CharField(max_length=10, blank=True)
+    # The reference a message that invites a reply carries (booking.replies).
+    reply_reference = models.ForeignKey(
+        ReplyReference, null=True, blank=True, on_delete=models.PROTECT, related_name="messages")
 
     due_at = models.DateTimeField(_("due"))
     stale_at = models.DateTimeField(_("pointless after"))

@@ -22,12 +22,16 @@ class Source:
     """What booking asks of the app a message is about.
 
     is_current(source_id, version): does a message written at that version still hold?
-    on_reply(source_id, answer) -> reply text or "": a phone answered "confirm" or "cancel".
+    on_reply(source_id, answer, number) -> reply text or "": the phone at `number`
+        answered "confirm" or "cancel" about this item (booking.replies decided which).
+    describe(source_id) -> a few words that tell a shared phone's items apart
+        ("Hoa 09:00 01/12"), without anything private.
     on_delivery_failed(source_id, reminder): the provider could not deliver an SMS.
     """
 
     is_current: Callable[[int, int], bool]
-    on_reply: Callable[[int, str], str] = lambda source_id, answer: ""
+    on_reply: Callable[[int, str, str], str] = lambda source_id, answer, number: ""
+    describe: Callable[[int], str] = lambda source_id: ""
     on_delivery_failed: Callable[[int, Reminder], None] = lambda source_id, reminder: None
 
 
@@ -71,8 +75,11 @@ def allowed_send_time(when: datetime, *, event_start: datetime) -> datetime:
 
 
 def enqueue_sms(*, source: str, source_id: int, version: int, purpose: str, to: str, text: str,
-                due_at: datetime, event_start: datetime, now: datetime | None = None) -> Reminder | None:
-    """Queue an SMS unless the number opted out or it would already be too late."""
+                due_at: datetime, event_start: datetime, reply_reference=None,
+                now: datetime | None = None) -> Reminder | None:
+    """Queue an SMS unless the number opted out or it would already be too late.
+    A message that invites a reply names the reference its text carries
+    (booking.replies.open_reference)."""
     now = now or timezone.now()
     if not to or SmsOptOut.objects.filter(number=to).exists():
         return None
@@ -82,17 +89,18 @@ def enqueue_sms(*, source: str, source_id: int, version: int, purpose: str, to: 
         return None  # nothing useful can be said in time
     return Reminder.objects.create(
         channel=Reminder.Channel.SMS, purpose=purpose, source=source, source_id=source_id, source_version=version,
-        recipient=to, body=prepare(text, unicode=settings.SMS_UNICODE),
+        recipient=to, body=prepare(text, unicode=settings.SMS_UNICODE), reply_reference=reply_reference,
         due_at=due_at, next_attempt_at=due_at, stale_at=stale_at,
     )
 
 
-def enqueue_reply(*, to: str, text: str, about: Reminder | None, now: datetime | None = None) -> Reminder:
+def enqueue_reply(*, to: str, text: str, about: Reminder | None = None, purpose: str = "reply",
+                  now: datetime | None = None) -> Reminder:
     """An answer to a phone that just wrote to us: sent at once, whatever the
     hour, and whatever has happened since to what it is about (no version)."""
     now = now or timezone.now()
     return Reminder.objects.create(
-        channel=Reminder.Channel.SMS, purpose="reply", recipient=to,
+        channel=Reminder.Channel.SMS, purpose=purpose, recipient=to,
         source=about.source if about else "booking.reply", source_id=about.source_id if about else 0,
         source_version=None, body=prepare(text, unicode=settings.SMS_UNICODE),
         due_at=now, next_attempt_at=now, stale_at=now + timedelta(hours=2),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from classrooms import notifications
 from classrooms.errors import AlreadyEnrolled, InPast, NotAllowed, NotChangeable, NotOpenYet, NotStarted, TeacherBusy
-from classrooms.models import Attendance, Enrolment, Lesson, Pupil, Recording, SchoolClass
+from classrooms.models import AbsenceNotice, Attendance, Enrolment, Lesson, Pupil, Recording, SchoolClass
 from classrooms.timetable import holiday_dates, occurrences
 
 
@@ -254,3 +254,20 @@ def purge_recordings(*, keep_days: int, now: datetime | None = None) -> tuple[in
         # Conditional: another purge run that got here first is not counted twice.
         purged += Recording.objects.filter(pk=recording.pk, deleted_at__isnull=True).update(deleted_at=now)
     return purged, freed
+
+
+def report_absence(*, lesson: Lesson, pupils, number: str, now: datetime | None = None) -> int:
+    """A guardian said these pupils will miss the lesson; answers how many notices are new."""
+    now = now or timezone.now()
+    created = 0
+    with transaction.atomic():
+        for pupil in pupils:
+            _, made = AbsenceNotice.objects.get_or_create(lesson=lesson, pupil=pupil, defaults={"from_number": number, "at": now})
+            created += made
+    return created
+
+
+def withdraw_absence(*, lesson: Lesson, pupils) -> int:
+    """The guardian took it back: the pupils will come after all."""
+    deleted, _ = AbsenceNotice.objects.filter(lesson=lesson, pupil__in=list(pupils)).delete()
+    return deleted

@@ -8,7 +8,7 @@ class ClassroomsConfig(AppConfig):
 
     def ready(self):
         from booking import feeds, outbox
-        from classrooms import notifications
+        from classrooms import notifications, replies
         from classrooms.models import Pupil, SchoolClass, Teacher
         from classrooms.rooms import LessonRooms
         from signaling.rooms import register_room_kind
@@ -16,7 +16,7 @@ class ClassroomsConfig(AppConfig):
         register_room_kind(LessonRooms())
 
         outbox.register_source(notifications.SOURCE, outbox.Source(
-            is_current=notifications.is_current, on_reply=notifications.on_reply,
+            is_current=notifications.is_current, on_reply=replies.on_reply, describe=notifications.describe,
         ))
         feeds.register_owner(SchoolClass, events=notifications.class_events, name=lambda c: f"Lịch học – {c.name} {c.subject}")
         feeds.register_owner(Teacher, events=notifications.teacher_events, name=lambda t: f"Lịch dạy – {t.name}")

@@ -411,6 +411,25 @@ class Enrolment(models.Model):
         return self.ended_at is None
 
 
+class AbsenceNotice(models.Model):
+    """A guardian said by SMS that a pupil will miss a lesson (a reply "H <ref>"
+    to its reminder); a later "C <ref>" takes it back."""
+
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="absence_notices")
+    pupil = models.ForeignKey(Pupil, on_delete=models.CASCADE, related_name="absence_notices")
+    from_number = models.CharField(_("from"), max_length=20)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["lesson", "pupil__full_name"]
+        verbose_name = _("absence notice")
+        verbose_name_plural = _("absence notices")
+        constraints = [models.UniqueConstraint(fields=["lesson", "pupil"], name="one_absence_notice_per_lesson")]
+
+    def __str__(self):
+        return f"{self.pupil} ✗ {self.lesson}"
+
+
 class Attendance(models.Model):
     """One join of a lesson's room by a pupil; a reconnect makes a new row."""
 

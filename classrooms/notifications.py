@@ -10,7 +10,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils import timezone
 
-from booking import outbox
+from booking import outbox, replies
 from booking.ical import CalendarEvent, Person
 from classrooms.models import Lesson, Pupil, SchoolClass, Teacher
 from classrooms.timetable import holiday_dates, local_start, rule_dates, term_until
@@ -18,13 +18,18 @@ from classrooms.timetable import holiday_dates, local_start, rule_dates, term_un
 SOURCE = "classrooms.lesson"
 
 # Vietnamese SMS, one GSM-7 segment once diacritics are dropped (SMS_UNICODE off).
+# Those that invite a reply carry the lesson's reference for this phone ({ref},
+# booking.replies): a guardian may answer for pupils of several classes.
 SMS_TEXTS = {
-    "reminder": "{school}: nhắc {name} có buổi học {subject} lúc {time} ngày {date}. Xin cho con vào lớp đúng giờ.",
-    "added": "{school}: {name} có thêm buổi học {subject} lúc {time} ngày {date}.",
-    "moved": "{school}: buổi học {subject} ngày {old} của {name} đổi sang {time} ngày {date}.",
+    "reminder": "{school}: nhắc {name} có buổi học {subject} lúc {time} ngày {date}. Nếu con nghỉ, trả lời H {ref}.",
+    "added": "{school}: {name} có thêm buổi học {subject} lúc {time} ngày {date}. Nếu con nghỉ, trả lời H {ref}.",
+    "moved": "{school}: buổi học {subject} ngày {old} của {name} đổi sang {time} ngày {date}. Nếu con nghỉ, trả lời H {ref}.",
     "cancelled": "{school}: buổi học {subject} lúc {time} ngày {date} của {name} đã hủy.",
-    "no_reply": "{school}: tin nhắn lịch học không cần trả lời. Xin liên hệ nhà trường nếu cần.",
+    "absent": "{school}: đã ghi nhận {name} nghỉ buổi {subject} {time} ngày {date}. Nếu con vẫn học, trả lời C {ref}.",
+    "coming": "{school}: đã ghi nhận {name} sẽ học buổi {subject} {time} ngày {date}. Cảm ơn!",
+    "closed": "{school}: buổi học này đã bắt đầu hoặc không còn. Xin liên hệ nhà trường nếu cần.",
 }
+INVITES_REPLY = {"reminder", "added", "moved"}
 RRULE_DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
 
@@ -32,15 +37,25 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "."
 
 
-def sms_text(purpose: str, lesson: Lesson, pupils: list[Pupil] = (), *, old_start: datetime | None = None) -> str:
+def sms_text(purpose: str, lesson: Lesson, pupils: list[Pupil] = (), *, old_start: datetime | None = None,
+             ref: str = "") -> str:
     school_class = lesson.school_class
     local = timezone.localtime(lesson.starts_at)
     old = timezone.localtime(old_start) if old_start else local
     return SMS_TEXTS[purpose].format(
         school=_short(school_class.school.short_name, 28), subject=_short(school_class.subject, 20),
         name=_short(", ".join(p.given_name for p in pupils), 20),
-        time=f"{local:%H:%M}", date=f"{local:%d/%m}", old=f"{old:%H:%M %d/%m}",
+        time=f"{local:%H:%M}", date=f"{local:%d/%m}", old=f"{old:%H:%M %d/%m}", ref=ref,
     )
+
+
+def describe(lesson_id: int) -> str:
+    """'Toan 08:00 01/12': which of a guardian's lessons this is."""
+    lesson = Lesson.objects.select_related("school_class").filter(pk=lesson_id).first()
+    if lesson is None:
+        return ""
+    local = timezone.localtime(lesson.starts_at)
+    return f"{_short(lesson.school_class.subject, 12)} {local:%H:%M %d/%m}"
 
 
 def guardians(school_class: SchoolClass) -> dict[str, list[Pupil]]:
@@ -52,11 +67,16 @@ def guardians(school_class: SchoolClass) -> dict[str, list[Pupil]]:
     return dict(phones)
 
 
+def reference_for(lesson: Lesson, phone: str):
+    return replies.open_reference(number=phone, source=SOURCE, source_id=lesson.pk, open_until=lesson.starts_at)
+
+
 def _sms(lesson: Lesson, purpose: str, phone: str, pupils, *, due_at: datetime | None = None, old_start=None):
+    reference = reference_for(lesson, phone) if purpose in INVITES_REPLY else None
     return outbox.enqueue_sms(
         source=SOURCE, source_id=lesson.pk, version=lesson.sequence, purpose=purpose, to=phone,
-        text=sms_text(purpose, lesson, pupils, old_start=old_start),
-        due_at=due_at or timezone.now(), event_start=lesson.starts_at,
+        text=sms_text(purpose, lesson, pupils, old_start=old_start, ref=reference.code if reference else ""),
+        due_at=due_at or timezone.now(), event_start=lesson.starts_at, reply_reference=reference,
     )
 
 
@@ -79,12 +99,15 @@ def lesson_scheduled(lesson: Lesson, phones: dict[str, list[Pupil]] | None = Non
 def lesson_retimed(lesson: Lesson, phones: dict[str, list[Pupil]] | None = None):
     """The timetable changed under a lesson: reminders follow, without a notice per lesson."""
     outbox.withdraw(source=SOURCE, source_id=lesson.pk)
-    if not lesson.is_cancelled:
+    if lesson.is_cancelled:
+        replies.close_references(source=SOURCE, source_id=lesson.pk)
+    else:
         _reminders(lesson, phones)
 
 
 def lesson_removed(lesson: Lesson):
     outbox.withdraw(source=SOURCE, source_id=lesson.pk)
+    replies.close_references(source=SOURCE, source_id=lesson.pk)
 
 
 def lesson_added(lesson: Lesson):
@@ -102,6 +125,7 @@ def lesson_moved(lesson: Lesson, old_start: datetime):
 
 def lesson_cancelled(lesson: Lesson):
     outbox.withdraw(source=SOURCE, source_id=lesson.pk)
+    replies.close_references(source=SOURCE, source_id=lesson.pk)
     for phone, pupils in guardians(lesson.school_class).items():
         _sms(lesson, "cancelled", phone, pupils)
 
@@ -128,7 +152,9 @@ def pupil_left(pupil: Pupil, school_class: SchoolClass):
     phone = pupil.guardian_phone
     if not phone or guardians(school_class).get(phone):
         return
-    outbox.withdraw(source=SOURCE, source_id=list(_upcoming(school_class).values_list("pk", flat=True)), recipient=phone)
+    lesson_ids = list(_upcoming(school_class).values_list("pk", flat=True))
+    outbox.withdraw(source=SOURCE, source_id=lesson_ids, recipient=phone)
+    replies.close_references(source=SOURCE, source_id=lesson_ids, number=phone)
 
 
 def messages_of(lesson: Lesson):
@@ -138,11 +164,6 @@ def messages_of(lesson: Lesson):
 # The source interface booking's worker and webhooks call.
 def is_current(lesson_id: int, version: int) -> bool:
     return Lesson.objects.filter(pk=lesson_id, sequence=version).exists()
-
-
-def on_reply(lesson_id: int, answer: str) -> str:
-    lesson = Lesson.objects.select_related("school_class__school").filter(pk=lesson_id).first()
-    return sms_text("no_reply", lesson) if lesson else ""
 
 
 # Calendars: one VEVENT per timetable entry with its weekly RRULE, EXDATE for

@@ -74,8 +74,10 @@ def class_detail(request, pk):
     school_class = get_class_for(request.user, pk)
     now = timezone.now()
     lessons = school_class.lessons.all()
-    upcoming = _with_join_links(lessons.filter(ends_at__gte=now).order_by("starts_at")[:COMING_LESSONS_SHOWN], now)
-    past = list(lessons.filter(starts_at__lt=now).order_by("-starts_at").prefetch_related("attendance__pupil", "recordings")[:PAST_LESSONS_SHOWN])
+    upcoming = _with_join_links(
+        lessons.filter(ends_at__gte=now).order_by("starts_at").prefetch_related("absence_notices__pupil")[:COMING_LESSONS_SHOWN], now)
+    past = list(lessons.filter(starts_at__lt=now).order_by("-starts_at").prefetch_related(
+        "attendance__pupil", "recordings", "absence_notices__pupil")[:PAST_LESSONS_SHOWN])
     return render(request, "classrooms/class_detail.html", {
         "c": school_class, "timetable": school_class.timetable.all(),
         "holidays": school_class.holidays().filter(end_date__gte=school_class.term_start, start_date__lte=school_class.term_end),

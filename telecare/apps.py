@@ -16,6 +16,7 @@ class TelecareConfig(AppConfig):
         outbox.register_source(notifications.SOURCE, outbox.Source(
             is_current=notifications.is_current,
             on_reply=notifications.on_reply,
+            describe=notifications.describe,
             on_delivery_failed=notifications.on_delivery_failed,
         ))
         register_room_kind(ConsultationRooms())

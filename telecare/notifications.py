@@ -8,31 +8,45 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.utils import timezone
 
-from booking import outbox
+from booking import outbox, replies
 from booking.ical import CalendarEvent, Person, build_invite
 from telecare.models import Consultation, Doctor, HealthStation, Patient
 
 SOURCE = "telecare.consultation"
 
 # Vietnamese SMS, short enough for one GSM-7 segment once diacritics are
-# dropped (SMS_UNICODE off); no reason or diagnosis ever goes in an SMS.
+# dropped (SMS_UNICODE off); no reason or diagnosis ever goes in an SMS. Those
+# that invite a reply carry the consultation's reference for this phone
+# ({ref}, booking.replies), since one phone may serve several patients.
 SMS_TEXTS = {
-    "booked": "{station}: {name} có lịch khám từ xa với bác sĩ lúc {time} ngày {date}. Trả lời C để xác nhận, H để hủy.",
-    "day_before": "{station}: nhắc {name} lịch khám từ xa {time} ngày mai {date}. Trả lời C để xác nhận, H để hủy.",
+    "booked": "{station}: {name} có lịch khám từ xa với bác sĩ lúc {time} ngày {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
+    "day_before": "{station}: nhắc {name} lịch khám từ xa {time} ngày mai {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
     "hours_before": "{station}: {name} có lịch khám từ xa lúc {time} hôm nay. Xin đến trạm trước 10 phút.",
-    "rescheduled": "{station}: lịch khám của {name} đổi sang {time} ngày {date}. Trả lời C để xác nhận, H để hủy.",
+    "rescheduled": "{station}: lịch khám của {name} đổi sang {time} ngày {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
     "cancelled": "{station}: lịch khám {time} ngày {date} của {name} đã hủy. Liên hệ trạm để đặt lịch mới.",
     "confirmed": "{station}: đã xác nhận lịch khám {time} ngày {date} của {name}. Cảm ơn!",
     "closed": "{station}: lịch khám này không còn hiệu lực. Xin liên hệ trạm nếu cần.",
 }
 
 
-def sms_text(purpose: str, consultation: Consultation) -> str:
+INVITES_REPLY = {"booked", "day_before", "rescheduled"}
+
+
+def sms_text(purpose: str, consultation: Consultation, *, ref: str = "") -> str:
     local = timezone.localtime(consultation.starts_at)
     return SMS_TEXTS[purpose].format(
         station=consultation.station.short_name, name=consultation.patient.given_name,
-        time=f"{local:%H:%M}", date=f"{local:%d/%m}",
+        time=f"{local:%H:%M}", date=f"{local:%d/%m}", ref=ref,
     )
+
+
+def describe(consultation_id: int) -> str:
+    """'Hoa 09:00 01/12': which of a shared phone's consultations this is."""
+    consultation = Consultation.objects.select_related("patient").filter(pk=consultation_id).first()
+    if consultation is None:
+        return ""
+    local = timezone.localtime(consultation.starts_at)
+    return f"{consultation.patient.given_name[:12]} {local:%H:%M %d/%m}"
 
 
 def _absolute(path: str) -> str:
@@ -82,12 +96,16 @@ def _invite(consultation: Consultation, purpose: str):
 
 def _sms(consultation: Consultation, purpose: str, *, due_at=None):
     patient = consultation.patient
-    if not patient.sms_consent:
+    if not patient.sms_consent or not patient.sms_number:
         return
+    reference = None
+    if purpose in INVITES_REPLY:
+        reference = replies.open_reference(
+            number=patient.sms_number, source=SOURCE, source_id=consultation.pk, open_until=consultation.starts_at)
     outbox.enqueue_sms(
         source=SOURCE, source_id=consultation.pk, version=consultation.sequence, purpose=purpose,
-        to=patient.sms_number, text=sms_text(purpose, consultation),
-        due_at=due_at or timezone.now(), event_start=consultation.starts_at,
+        to=patient.sms_number, text=sms_text(purpose, consultation, ref=reference.code if reference else ""),
+        due_at=due_at or timezone.now(), event_start=consultation.starts_at, reply_reference=reference,
     )
 
 
@@ -113,6 +131,7 @@ def consultation_rescheduled(consultation: Consultation):
 
 def consultation_cancelled(consultation: Consultation):
     outbox.withdraw(source=SOURCE, source_id=consultation.pk)
+    replies.close_references(source=SOURCE, source_id=consultation.pk)
     _sms(consultation, "cancelled")
     _invite(consultation, "cancelled")
 
@@ -126,7 +145,9 @@ def is_current(consultation_id: int, version: int) -> bool:
     return Consultation.objects.filter(pk=consultation_id, sequence=version).exists()
 
 
-def on_reply(consultation_id: int, answer: str) -> str:
+def on_reply(consultation_id: int, answer: str, number: str) -> str:
+    """booking.replies chose this consultation for the phone at `number`: its
+    reference was named, or it is the number's only open item."""
     from telecare import actions
 
     consultation = Consultation.objects.select_related("patient", "station__commune").filter(pk=consultation_id).first()

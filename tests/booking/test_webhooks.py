@@ -8,20 +8,13 @@ from django.utils import timezone
 
 from booking.models import InboundMessage, Reminder, SmsOptOut
 from booking.signatures import compute_signature
+from tests.sms_webhooks import post_signed
 from telecare import actions
 from telecare.models import Consultation
 from tests.conftest import MONDAY_MORNING, at
 
 TUESDAY = MONDAY_MORNING.date() + timedelta(days=1)
 NUMBER = "+84912000001"
-
-
-def post_signed(client, path, params, *, signature=None):
-    url = settings.PUBLIC_BASE_URL + path
-    headers = {"HTTP_X_TWILIO_SIGNATURE": signature if signature is not None else compute_signature(settings.SMS_AUTH_TOKEN, url, params)}
-    if signature == "":
-        headers = {}
-    return client.post(path, params, **headers)
 
 
 @pytest.fixture
@@ -122,7 +115,7 @@ def test_stop_opts_the_number_out_of_everything_pending(client, sent, consultati
 def test_anything_else_gets_one_help_reply(client, sent, consultation):
     inbound(client, "bác sĩ ơi cho hỏi")
     inbound(client, "bác sĩ ơi cho hỏi", sid="SMin1")  # the same message again
-    [help_reply] = Reminder.objects.filter(purpose="reply")
+    [help_reply] = Reminder.objects.filter(purpose="help")
     assert "Tra loi C" in help_reply.body
     consultation.refresh_from_db()
     assert consultation.status == "booked" and consultation.patient_confirmed_at is None
@@ -133,4 +126,4 @@ def test_a_reply_about_a_past_consultation_changes_nothing(client, sent, consult
     inbound(client, "H")
     consultation.refresh_from_db()
     assert consultation.status == "booked"
-    assert "khong con hieu luc" in Reminder.objects.get(purpose="reply").body
+    assert "khong co lich nao" in Reminder.objects.get(purpose="nothing_open").body

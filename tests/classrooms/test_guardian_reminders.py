@@ -3,12 +3,13 @@ set per class), a notice when a lesson is added, moved or cancelled; nothing
 lost or sent twice when lessons move. The last test goes through the outbox
 worker to the SMS stub process over HTTP."""
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
-from booking.models import Reminder, SmsOptOut
+from booking.models import Reminder, ReplyReference, SmsOptOut
 from booking.sms import SmsGateway
 from booking.sms_text import is_gsm7, prepare, segments
 from booking.worker import OutboxWorker
@@ -35,7 +36,7 @@ def test_every_lesson_of_the_term_gets_a_reminder_per_opted_in_guardian(schedule
     actions.schedule_term(scheduled)
     assert Reminder.objects.filter(source=notifications.SOURCE).count() == 2 * 10
     body = notifications.messages_of(first).get(recipient=MAI_PHONE).body
-    assert body == "THCS Phuc Thuan: nhac Mai co buoi hoc Toan luc 08:00 ngay 30/11. Xin cho con vao lop dung gio."
+    assert re.fullmatch(r"THCS Phuc Thuan: nhac Mai co buoi hoc Toan luc 08:00 ngay 30/11\. Neu con nghi, tra loi H [0-9]{4}\.", body)
 
 
 def test_the_reminder_time_is_set_per_class(school_class, pupils):
@@ -55,7 +56,8 @@ def test_moving_withdraws_the_old_reminders_and_tells_the_guardians(scheduled, t
         ("reminder", MAI_PHONE, at(MONDAYS[1], 14)), ("reminder", NAM_PHONE, at(MONDAYS[1], 14)),
     ]
     moved = notifications.messages_of(lesson).get(purpose="moved", recipient=MAI_PHONE).body
-    assert moved == "THCS Phuc Thuan: buoi hoc Toan ngay 08:00 07/12 cua Mai doi sang 15:00 ngay 07/12."
+    code = ReplyReference.objects.get(source=notifications.SOURCE, source_id=lesson.pk, number=MAI_PHONE).code
+    assert moved == f"THCS Phuc Thuan: buoi hoc Toan ngay 08:00 07/12 cua Mai doi sang 15:00 ngay 07/12. Neu con nghi, tra loi H {code}."
 
 
 def test_cancelling_withdraws_the_reminders_and_sends_a_notice(scheduled, teacher):
@@ -104,7 +106,7 @@ def test_every_lesson_sms_fits_one_cheap_segment(scheduled, subject):
     lesson.school_class = scheduled
     long_names = [make_pupil(scheduled.school.commune, name) for name in ("Nguyễn Thị Phương Khuyến", "Ma Văn Thành")]
     for purpose in notifications.SMS_TEXTS:
-        text = prepare(notifications.sms_text(purpose, lesson, long_names, old_start=lesson.starts_at), unicode=False)
+        text = prepare(notifications.sms_text(purpose, lesson, long_names, old_start=lesson.starts_at, ref="9999"), unicode=False)
         assert is_gsm7(text) and segments(text) == ("GSM-7", 1), (purpose, len(text), text)
 
 

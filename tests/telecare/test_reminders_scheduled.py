@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
-from booking.models import Reminder, SmsOptOut
+from booking.models import Reminder, ReplyReference, SmsOptOut
 from booking.sms_text import is_gsm7, prepare, segments
 from telecare import actions, notifications
 from tests.conftest import MONDAY_MORNING, at, make_patient
@@ -40,7 +40,8 @@ def test_booking_queues_a_notice_two_reminders_and_the_doctors_invite(doctor, pa
 def test_the_sms_names_the_patient_time_and_station_but_never_the_reason(doctor, patient, station_worker, frozen_now):
     c = book(doctor, patient, station_worker, at(TUESDAY, 9))
     body = notifications.messages_of(c).get(purpose="booked").body
-    assert body == "TYT Phuc Thuan: Hoa co lich kham tu xa voi bac si luc 09:00 ngay 01/12. Tra loi C de xac nhan, H de huy."
+    code = ReplyReference.objects.get(source_id=c.pk).code
+    assert body == f"TYT Phuc Thuan: Hoa co lich kham tu xa voi bac si luc 09:00 ngay 01/12. Tra loi C {code} de xac nhan, H {code} de huy."
     assert "dau" not in body.lower()
 
 
@@ -52,7 +53,7 @@ def test_every_standard_sms_fits_one_cheap_segment(doctor, station_worker, froze
     patient = make_patient(station, station_worker, name="Nguyễn Thị Phương Khuyến")  # a long given name
     c = book(doctor, patient, station_worker, at(TUESDAY, 9))
     for purpose in notifications.SMS_TEXTS:
-        text = prepare(notifications.sms_text(purpose, c), unicode=False)
+        text = prepare(notifications.sms_text(purpose, c, ref="9999"), unicode=False)
         assert is_gsm7(text) and segments(text) == ("GSM-7", 1), (purpose, len(text), text)
 
 
