@@ -19,9 +19,11 @@ NUMBER = "+84912000001"
 @pytest.fixture
 def clock(frozen_now):
     """Frozen on the real UTC day, so the stub's dates (real) and ours agree, at
-    10:00 in Vietnam (03:00 UTC), outside the SMS quiet hours. (Today at 10:00
-    local time would be tomorrow in UTC between 17:00 and 24:00 UTC.)"""
-    today_utc = datetime.now(tz=dt_timezone.utc).replace(hour=3, minute=0, second=0, microsecond=0)
+    07:01 in Vietnam (00:01 UTC), just after the SMS quiet hours, and never later
+    than the real time: the stub dates its messages with the real clock, and the
+    worker looks for them from its own first try on (frozen at 03:00 UTC, the
+    tests failed whenever they ran before 03:00 UTC)."""
+    today_utc = datetime.now(tz=dt_timezone.utc).replace(hour=0, minute=1, second=0, microsecond=0)
     frozen_now.set(today_utc.astimezone(timezone.get_current_timezone()))
     return frozen_now
 
