@@ -50,5 +50,6 @@ def feed(request, token: str):
     body = build_calendar(events(owner), method="PUBLISH", name=name(owner))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="calendar.ics"'
-    response["Cache-Control"] = "private, max-age=300"
+    # No Cache-Control of its own: a feed names patients, so no-store
+    # (config.cache_control) like every page; calendar apps fetch it afresh anyway.
     return response

@@ -12,6 +12,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from booking.phones import mask_phone
+
 
 class ReplyReference(models.Model):
     """A short code that a message inviting a reply carries ("H 4821"), so that a
@@ -123,7 +125,13 @@ class Reminder(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel} {self.purpose} → {self.recipient} ({self.status})"
+        return f"{self.channel} {self.purpose} → {self.recipient_masked} ({self.status})"
+
+    @property
+    def recipient_masked(self) -> str:
+        """As names and admin pages show it: never a patient's or guardian's whole
+        number (the emails are the staff's own)."""
+        return mask_phone(self.recipient) if self.channel == self.Channel.SMS else self.recipient
 
     def is_due(self, now: datetime) -> bool:
         return self.status == self.Status.PENDING and self.next_attempt_at <= now < self.stale_at
@@ -161,7 +169,7 @@ class InboundMessage(models.Model):
         verbose_name_plural = _("SMS replies")
 
     def __str__(self):
-        return f"{self.from_number}: {self.body[:30]}"
+        return mask_phone(self.from_number)  # the body may name the patient
 
 
 class SmsOptOut(models.Model):
@@ -173,7 +181,7 @@ class SmsOptOut(models.Model):
         verbose_name_plural = _("SMS opt-outs")
 
     def __str__(self):
-        return self.number
+        return mask_phone(self.number)
 
 
 def new_feed_token() -> str:

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 # +84 then a national significant number of 9 digits (mobile and most landlines);
-# a few old landline ranges have 10.
-E164_VN = re.compile(r"^\+84[1-9]\d{8,9}$")
+# a few old landline ranges have 10. ASCII digits only: Python's \d also takes
+# Arabic-Indic, Devanagari and full-width digits, which no gateway dials.
+E164_VN = re.compile(r"^\+84[1-9][0-9]{8,9}$", re.ASCII)
 
 
 def normalize_phone(raw: str) -> str:
@@ -34,3 +35,13 @@ def validate_e164(value: str) -> None:
             _("Phone numbers are stored in E.164 form, for example +84912345678."),
             code="invalid_phone",
         )
+
+
+def mask_phone(number: str) -> str:
+    """+84912345678 as +8491****678: enough to tell numbers apart on a list of
+    delivery failures, not enough to call or look up the person."""
+    if not number:
+        return ""
+    if len(number) < 9:
+        return "*" * len(number)
+    return number[:5] + "*" * (len(number) - 8) + number[-3:]

@@ -31,6 +31,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from booking.signatures import compute_signature
+from config.log_redaction import RedactSecrets
 
 log = logging.getLogger("booking.sms_stub")
 
@@ -636,6 +637,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", dest="log_path", help="append every accepted outbound message here, one JSON line each")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Its inbox (and --log file) holds the numbers; its console lines do not.
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
     settings = StubSettings(options.account_sid, options.auth_token, options.sender, options.inbound_url,
                             options.callback_delay, options.log_path)
     try:

@@ -5,6 +5,7 @@ and lessons with their attendance and recordings (read-mostly)."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from booking.phone_admin import WholeNumberSearch, masked_phone
 from classrooms.models import (
     Attendance, Enrolment, Holiday, LearningPoint, Lesson, Pupil, Recording, School, SchoolClass, Teacher, TimetableEntry,
 )
@@ -68,10 +69,15 @@ class HolidayAdmin(admin.ModelAdmin):
 
 
 @admin.register(Pupil)
-class PupilAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "grade", "commune", "learning_point", "guardian_name", "guardian_phone", "sms_consent"]
+class PupilAdmin(WholeNumberSearch, admin.ModelAdmin):
+    """The district enters pupils, so a pupil's own page has the guardian's number
+    to edit; lists show it masked, and it is found only whole."""
+
+    list_display = ["full_name", "grade", "commune", "learning_point", "guardian_name", "guardian_phone_masked", "sms_consent"]
     list_filter = ["commune", "grade", "sms_consent"]
-    search_fields = ["full_name", "guardian_name", "guardian_phone"]
+    search_fields = ["full_name", "guardian_name", "=guardian_phone"]
+    phone_search_fields = ("guardian_phone",)
+    guardian_phone_masked = masked_phone("guardian_phone", _("guardian's phone"))
     autocomplete_fields = ["user"]
     readonly_fields = ["sms_consent_at"]
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from classrooms.models import Lesson
-from signaling.pages import room_config
+from signaling.pages import room_config, room_page
 
 
 def lesson_labels() -> dict:
@@ -48,6 +48,7 @@ def lesson_room_config(room_id: str, role: str) -> dict:
     return config
 
 
+@room_page(screen=True)  # the teacher shares the screen
 @login_required
 def lesson_room(request, room_id):
     lesson = get_object_or_404(

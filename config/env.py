@@ -4,6 +4,7 @@ Each raises ImproperlyConfigured with the variable's name on a bad value, so a
 typo in a deployment fails at start-up instead of behaving oddly later.
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -54,3 +55,28 @@ def env_urls(name: str, schemes: tuple[str, ...]) -> list[str]:
         if not colon or not rest or scheme not in schemes:
             raise ImproperlyConfigured(f"{name} takes {', '.join(s + ':' for s in schemes)} URLs, not {url!r}")
     return urls
+
+
+def env_networks(name: str, default: str = "") -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma-separated list of IP addresses and CIDR networks (10.0.0.0/8)."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item))
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name} takes IP addresses and networks, not {item!r} ({error})") from None
+    return tuple(networks)
+
+
+def env_secret(name: str, *, development: str, known: tuple[str, ...] = (), production: bool) -> str:
+    """A secret. Unset in development, it is the embedded `development` value; in
+    production it must be set, and to none of the values the repository uses
+    for development (`development` and `known`), which anyone can read."""
+    value = (os.environ.get(name) or "").strip()
+    if not production:
+        return value or development
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DEBUG is off")
+    if value in {development, *known}:
+        raise ImproperlyConfigured(f"{name} must be set to this deployment's own secret when DEBUG is off, not a development value")
+    return value

@@ -1,18 +1,19 @@
 """Settings, read once from the environment (README, "Configuration").
 
 With nothing set, the app runs embedded: SQLite file, in-memory channel layer,
-DEBUG on with a development secret. Production sets DEBUG=false, SECRET_KEY,
-ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
+DEBUG on with development secrets. Production sets DEBUG=false, SECRET_KEY,
+SMS_AUTH_TOKEN, TURN_SECRET, ALLOWED_HOSTS, DATABASE_URL and REDIS_URL.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from config.env import env_bool, env_int, env_list, env_str, env_urls
+from config.env import env_bool, env_int, env_list, env_networks, env_secret, env_str, env_urls
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -20,18 +21,17 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
 
-SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "django-insecure-embedded-development-key-do-not-deploy"
+# Secrets: with DEBUG off, start-up fails while one is unset or is a value this
+# repository uses for development (a webhook signed with the SMS stub's token
+# must not be believed in production). SMS_AUTH_TOKEN and TURN_SECRET are below.
+SECRET_KEY = env_secret("SECRET_KEY", development="django-insecure-embedded-development-key-do-not-deploy", production=not DEBUG)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "config.apps.DistrictAdminConfig",  # django.contrib.admin (config/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
+    "axes",
+    "accounts",
     "communes",
     "booking",
     "signaling",
@@ -50,7 +52,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy (below): on static files too.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise, so that static files keep its caching.
+    "config.cache_control.NoStoreByDefaultMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -58,6 +65,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout into our page (accounts.lockout).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,6 +121,13 @@ if REDIS_URL:
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds what every web process must agree on (how many sockets a user
+# has open in a room): Redis when it is there, else this process's memory.
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "telecare"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -122,6 +138,39 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Failed sign-ins (the login page, the admin's, the API's token endpoint) and
+# password reset requests are counted per account and per client address
+# (config.client_address) by django-axes; at LOGIN_FAILURE_LIMIT within
+# LOGIN_LOCKOUT_MINUTES of the last one, that account or address is locked out
+# until those minutes pass or the district manager lifts it in the admin.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Attempts while locked out do not extend it: it ends when the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Only failures are kept, not a second record of every sign-in and its address.
+AXES_DISABLE_ACCESS_LOG = True
+# API tokens stop working this long after they were issued; the token endpoint
+# then issues a new one. Changing a password or logging out revokes them.
+API_TOKEN_TTL = timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24, minimum=1))
+
+# X-Forwarded-For is believed only from these addresses and networks: the
+# proxies in front of daphne (config/client_address.py). Empty: from no one.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+
+# Request bodies past this are answered 413 before they are buffered
+# (config/body_limit.py). Path prefixes with a limit of their own go in
+# REQUEST_BODY_LIMITS (the longest matching prefix wins): an upload endpoint
+# adds e.g. "/uploads/": env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1).
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1024 * 1024, minimum=1024)
+REQUEST_BODY_LIMITS: dict[str, int] = {}
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
@@ -138,7 +187,7 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -162,12 +211,15 @@ ICE_HOST_ADDRESSES = env_list("ICE_HOST_ADDRESSES", "127.0.0.1")
 # from the secret shared with coturn and that last TURN_CREDENTIAL_TTL seconds.
 STUN_URLS = env_urls("STUN_URLS", ("stun", "stuns"))
 TURN_URLS = env_urls("TURN_URLS", ("turn", "turns"))
-TURN_SECRET = env_str("TURN_SECRET") or ""
+# bin/turn's examples use dev-turn-secret: refused in production like an unset secret.
+TURN_SECRET = env_secret("TURN_SECRET", development="", known=("dev-turn-secret",), production=not DEBUG)
 TURN_CREDENTIAL_TTL = env_int("TURN_CREDENTIAL_TTL", 3600, minimum=60)
 if TURN_URLS and not TURN_SECRET:
     raise ImproperlyConfigured("TURN_SECRET (coturn's static-auth-secret) must be set when TURN_URLS is")
 SIGNALING_MESSAGES_PER_SECOND = env_int("SIGNALING_MESSAGES_PER_SECOND", 20, minimum=1)
 SIGNALING_MESSAGE_BURST = env_int("SIGNALING_MESSAGE_BURST", 60, minimum=1)
+# Sockets one user may hold open in one room at once (two tabs and a reconnect); more get 4429.
+ROOM_SOCKETS_PER_USER = env_int("ROOM_SOCKETS_PER_USER", 3, minimum=1)
 # Consultation rooms open this long before the start and close this long after the end.
 ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
@@ -204,7 +256,8 @@ PUBLIC_BASE_URL = (env_str("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip
 # (python manage.py sms_stub) that the embedded default runs.
 SMS_API_BASE = env_str("SMS_API_BASE") or "http://127.0.0.1:8025"
 SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID") or "AC00000000000000000000000000000000"
-SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN") or "stub-auth-token"
+# The stub's token (booking/sms_stub.py) signs webhooks too: refused in production.
+SMS_AUTH_TOKEN = env_secret("SMS_AUTH_TOKEN", development="stub-auth-token", production=not DEBUG)
 SMS_FROM = env_str("SMS_FROM") or "+84900000000"
 SMS_MESSAGING_SERVICE_SID = env_str("SMS_MESSAGING_SERVICE_SID") or ""
 SMS_TIMEOUT_SECONDS = env_int("SMS_TIMEOUT_SECONDS", 10, minimum=1)
@@ -253,11 +306,44 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Content-Security-Policy on every response (django-csp): scripts and styles only
+# from this site's files, never inline. Room pages also open their socket (same
+# host, signaling.pages.room_page), play streams (blob:) and show the lesson's
+# still pictures (JPEG as data:).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page may use these, except
+# the room pages, which open camera, microphone and the teacher's screen
+# (signaling.pages.room_page).
+PERMISSIONS_POLICY = {
+    "camera": [], "microphone": [], "display-capture": [], "geolocation": [], "payment": [], "usb": [],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No phone numbers, feed tokens, search terms or secrets in any log line.
+    "filters": {"redact": {"()": "config.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # Every ICE connectivity check at INFO would drown the log.
-    "loggers": {"aioice": {"level": "WARNING"}, "aiortc": {"level": "WARNING"}},
+    "loggers": {
+        # Every ICE connectivity check at INFO would drown the log.
+        "aioice": {"level": "WARNING"}, "aiortc": {"level": "WARNING"},
+        # Django's own handlers (its DEBUG console, mail to ADMINS) would bypass
+        # the filter: django's records go to the root's handlers only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }

@@ -6,6 +6,7 @@ from telecare import views as telecare_views
 
 urlpatterns = [
     path("", telecare_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -7,11 +7,13 @@ import secrets
 import uuid
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.client_address import scope_client_ip
 from signaling import grace, messages
 from signaling.consultation_recording import ConsultationRecordingMessages
 from signaling.ice import ice_servers_for
@@ -19,7 +21,8 @@ from signaling.lessons import LessonMessages
 from signaling.media import router as media
 from signaling.messages import ProtocolError
 from signaling.ratelimit import TokenBucket
-from signaling.rooms import NOT_LOGGED_IN, TOO_MANY_MESSAGES, admit
+from signaling.rooms import NO_SUCH_ROOM, NOT_LOGGED_IN, TOO_MANY_MESSAGES, admit
+from signaling.socket_slots import SocketSlot
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,9 @@ log = logging.getLogger(__name__)
 # "joined" message waits this long to list them.
 PRESENCE_WAIT_SECONDS = 0.05
 FLOOD_STRIKES = 3
+# What the server sends is bounded like what it receives (bin/serve's frame limit).
+MAX_ANSWER_BYTES = 128 * 1024
+INTERNAL_ERROR = 1011
 
 
 @database_sync_to_async
@@ -44,7 +50,51 @@ def record_leave(kind, room_id, user, visit, at):
     kind.left(room_id, user, visit, at)
 
 
+class NoSuchRoomConsumer(AsyncWebsocketConsumer):
+    """A socket on a path that is no room's: refused like an unknown room."""
+
+    async def connect(self):
+        await self.accept()
+        await self.send(messages.error("no_room", str(_("There is no such room."))))
+        await self.close(code=NO_SUCH_ROOM)
+
+
 class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocketConsumer):
+    async def dispatch(self, message):
+        """Whatever goes wrong while handling this socket's events, the participant
+        leaves the room for good (the router closes their peer, the others are
+        told) and only this socket closes."""
+        try:
+            await super().dispatch(message)
+        except (StopConsumer, asyncio.CancelledError):
+            raise
+        except Exception:
+            log.exception("room socket %s failed on %s", self.participant_id, message.get("type"))
+            await self.fail()
+            raise StopConsumer() from None
+
+    async def fail(self):
+        self.leaving = True
+        try:
+            await self.leave_room()
+        except Exception:
+            log.exception("room socket %s: leaving after a failure failed too", self.participant_id)
+        finally:
+            await self.release_slot()
+        await self.close(code=INTERNAL_ERROR)
+
+    def spawn(self, coroutine):
+        """A task of this socket's, whose failure is this socket's failure."""
+        async def guarded():
+            try:
+                await coroutine
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("room socket %s: a task failed", self.participant_id)
+                await self.fail()
+        return asyncio.ensure_future(guarded())
+
     async def connect(self):
         self.room_id = self.scope["url_route"]["kwargs"]["room_id"]
         self.group = f"room.{self.room_id}"
@@ -60,6 +110,7 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         self.state = messages.MediaState()
         self.limiter = TokenBucket(rate=settings.SIGNALING_MESSAGES_PER_SECOND, burst=settings.SIGNALING_MESSAGE_BURST)
         self.strikes = 0
+        self.slot = None
         # Accept first: a refusal then reaches the page as a close code and a reason.
         await self.accept()
         user = self.scope.get("user")
@@ -70,17 +121,31 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         if not admission.allowed:
             await self.refuse(admission.close_code, admission.code, admission.message)
             return
+        slot = SocketSlot(self.room_id, user.pk, self.channel_name)
+        if not await slot.claim():
+            await self.refuse(TOO_MANY_MESSAGES, "too_many_sockets",
+                              _("This account already has too many connections to this room. Close another tab first."))
+            return
+        self.slot = slot
         self.admission = admission
+
+    async def release_slot(self):
+        slot, self.slot = self.slot, None
+        if slot is not None:
+            await slot.release()
 
     async def refuse(self, close_code: int, code: str, message: str):
         await self.send(messages.error(code, str(message)))
         await self.close(code=close_code)
 
     async def disconnect(self, close_code):
-        if self.joined and not self.leaving:
-            await self.hold_place()
-        else:
-            await self.leave_room()
+        try:
+            if self.joined and not self.leaving:
+                await self.hold_place()
+            else:
+                await self.leave_room()
+        finally:
+            await self.release_slot()
 
     async def leave_room(self):
         if self.joined:
@@ -97,9 +162,14 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         gone_at = timezone.now()  # a held place that expires left when its socket dropped
 
         async def leave():
-            await media.leave_room(room_id, pid)
-            await record_leave(kind, room_id, user, visit, gone_at)
-            await layer.group_send(group, {"type": "signal.participant_left", "id": pid})
+            # Each step even if the one before failed: the others must hear of it.
+            try:
+                await media.leave_room(room_id, pid)
+            finally:
+                try:
+                    await record_leave(kind, room_id, user, visit, gone_at)
+                finally:
+                    await layer.group_send(group, {"type": "signal.participant_left", "id": pid})
 
         return leave
 
@@ -150,12 +220,11 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
             if router is not None and self.participant_id in router.participants:
                 router.quality_listeners[self.participant_id] = self.quality_changed
         else:
-            client = self.scope.get("client") or [None]
-            self.visit = await record_join(self.kind, self.room_id, self.scope["user"], client[0])
+            self.visit = await record_join(self.kind, self.room_id, self.scope["user"], scope_client_ip(self.scope))
         self.joined = True
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_send(self.group, {"type": "signal.participant_joined", **self.me()})
-        asyncio.get_running_loop().call_later(PRESENCE_WAIT_SECONDS, lambda: asyncio.ensure_future(self.send_joined()))
+        asyncio.get_running_loop().call_later(PRESENCE_WAIT_SECONDS, lambda: self.spawn(self.send_joined()))
 
     def me(self) -> dict:
         participant = self.admission.participant
@@ -191,8 +260,12 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         self.require_joined()
         router = self.room_router()
         answer = await router.offer(self.participant_id, self.admission.participant.side, message.sdp)
+        reply = messages.dump("answer", sdp=answer)
+        if len(reply.encode("utf-8")) > MAX_ANSWER_BYTES:
+            await media.leave_room(self.room_id, self.participant_id)  # no peer kept for an answer the page never gets
+            raise media.MediaError("the answer to this offer would be too large to send; offer fewer media sections")
         router.quality_listeners[self.participant_id] = self.quality_changed
-        await self.send(messages.dump("answer", sdp=answer))
+        await self.send(reply)
 
     async def quality_changed(self, level, reason: str):
         """The server stepped what it sends this participant up or down

@@ -113,7 +113,7 @@ class LessonMessages:
 
     def low_data_changed(self, low_data: bool):
         if low_data and self._stills_task is None:
-            self._stills_task = asyncio.ensure_future(self.send_stills())
+            self._stills_task = self.spawn(self.send_stills())
         elif not low_data:
             self.stop_stills()
 

@@ -3,6 +3,8 @@ protocol version `v`. Parsing validates everything a client sends; anything
 wrong becomes a ProtocolError with a code the page can show."""
 
 import json
+import re
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from aiortc.sdp import SessionDescription
@@ -10,6 +12,17 @@ from aiortc.sdp import SessionDescription
 VERSION = 1
 MAX_MESSAGE_BYTES = 64 * 1024  # an SDP offer with every codec is about 10 kB
 MAX_CANDIDATE_CHARS = 1024
+# Our pages nest three levels deep; json.loads recurses once per level and a deep
+# enough message raises RecursionError, which is no ValueError.
+MAX_JSON_DEPTH = 8
+# The pages offer audio, video and the teacher's screen: three m-lines. Each one
+# costs the server a transceiver, and the answer grows by one section per line.
+MAX_MEDIA_SECTIONS = 8
+STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
+# Control characters (an SDP keeps its CR LF line breaks), and the bidi
+# overrides that make a chat line read as something else.
+FORBIDDEN_IN_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+FORBIDDEN_IN_SDP = re.compile("[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class ProtocolError(Exception):
@@ -101,12 +114,40 @@ class Chat:
     type = "chat"
 
 
+def json_depth(raw: str) -> int:
+    """How deeply the JSON text nests, counted without parsing it (brackets inside strings do not count)."""
+    if raw.count("[") + raw.count("{") <= MAX_JSON_DEPTH:
+        return 0  # cannot be too deep: most messages stop here
+    depth = deepest = 0
+    for ch in STRING_LITERAL.sub("", raw):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def clean_text(value: str, key: str, *, forbidden=FORBIDDEN_IN_TEXT) -> str:
+    """Text as it may reach the others: encodable UTF-8 (a lone surrogate from a
+    "\\ud800" escape is not), without control characters, in NFC."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ProtocolError("bad_field", f"'{key}' is not valid Unicode text") from None
+    if forbidden.search(value):
+        raise ProtocolError("bad_field", f"'{key}' contains control characters")
+    return unicodedata.normalize("NFC", value)
+
+
 def _require(data: dict, key: str, kind, *, optional=False):
     value = data.get(key)
     if value is None and optional:
         return None
     if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
         raise ProtocolError("bad_field", f"'{key}' must be a {kind.__name__}")
+    if kind is str:
+        value = clean_text(value, key, forbidden=FORBIDDEN_IN_SDP if key == "sdp" else FORBIDDEN_IN_TEXT)
     return value
 
 
@@ -117,6 +158,8 @@ def _parse_sdp(sdp: str) -> str:
         raise ProtocolError("bad_sdp", "the SDP does not parse") from None
     if not parsed.media:
         raise ProtocolError("bad_sdp", "the SDP has no media")
+    if len(parsed.media) > MAX_MEDIA_SECTIONS:
+        raise ProtocolError("bad_sdp", f"an offer has at most {MAX_MEDIA_SECTIONS} media sections")
     return sdp
 
 
@@ -125,9 +168,11 @@ def parse(raw: str | bytes | None):
         raise ProtocolError("bad_message", "send JSON text messages")
     if len(raw) > MAX_MESSAGE_BYTES:
         raise ProtocolError("too_large", f"messages are limited to {MAX_MESSAGE_BYTES} bytes")
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise ProtocolError("bad_json", f"messages nest at most {MAX_JSON_DEPTH} levels deep")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError("bad_json", "the message is not JSON") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_message", "a message is a JSON object")
@@ -166,7 +211,7 @@ def parse(raw: str | bytes | None):
     if kind == "mute":
         return Mute(_require(data, "id", str))
     if kind == "chat":
-        text = _require(data, "text", str).strip()
+        text = _require(data, "text", str).strip()  # NFC already: the length counts what people see
         if not 1 <= len(text) <= MAX_CHAT_CHARS:
             raise ProtocolError("bad_field", f"a chat message has 1 to {MAX_CHAT_CHARS} characters")
         return Chat(text)

@@ -1,7 +1,31 @@
-"""What a room page needs: the page's texts and settings for room.js."""
+"""What a room page needs: the page's texts and settings for room.js, and the
+browser's leave to use camera, microphone and screen, and to open its socket."""
+
+from functools import wraps
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django_permissions_policy.decorators import permissions_policy_override
+
+
+def room_page(*, screen: bool = False):
+    """A view's decorator: its page may use camera and microphone (and share the
+    screen), which settings.PERMISSIONS_POLICY denies every other page, and
+    connect its socket to this host (CSP 'self' covers ws: in CSP3 browsers only)."""
+    devices = {"camera": ["self"], "microphone": ["self"]} | ({"display-capture": ["self"]} if screen else {})
+    allow_devices = permissions_policy_override({**settings.PERMISSIONS_POLICY, **devices})
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            scheme = "wss" if request.is_secure() else "ws"
+            response._csp_update = {"connect-src": [f"{scheme}://{request.get_host()}"]}
+            return response
+
+        return allow_devices(wrapper)
+
+    return decorator
 
 
 def room_labels() -> dict:

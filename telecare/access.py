@@ -1,6 +1,8 @@
 """Who may see which patient and consultation. Fetches raise 404 rather than
 403, so that a guess at another station's ids learns nothing."""
 
+import unicodedata
+
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
@@ -31,13 +33,24 @@ def get_consultation_for(user, pk) -> Consultation:
     )
 
 
+MAX_SEARCH_CHARS = 100
+
+
+def search_term(q: str) -> str:
+    """What a search box sends, as names are stored: NFC (a phone or an old
+    keyboard may send decomposed marks), without control characters (PostgreSQL
+    refuses NUL in a query), and no longer than a name."""
+    q = unicodedata.normalize("NFC", q or "")
+    return "".join(ch for ch in q if unicodedata.category(ch) != "Cc").strip()[:MAX_SEARCH_CHARS]
+
+
 def search_patients(patients: QuerySet[Patient], q: str) -> QuerySet[Patient]:
     """By part of the name, or by a phone number however it was typed."""
-    q = q.strip()
+    q = search_term(q)
     if not q:
         return patients
     match = Q(full_name__icontains=q)
-    digits = "".join(ch for ch in q if ch.isdigit())
+    digits = "".join(ch for ch in q if ch in "0123456789")
     if len(digits) >= 4:
         # Stored as +84..., typed as 09...: compare without the leading zero.
         tail = digits.lstrip("0")

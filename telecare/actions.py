@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from telecare import notifications
+from telecare import audit, notifications
 from telecare.availability import find_offered_slot
 from telecare.errors import (
     ConsentNotChangeable,
@@ -45,12 +45,12 @@ def register_patient(*, registered_by, **fields) -> Patient:
     fields.setdefault("commune", station.commune)
     with transaction.atomic():
         patient = Patient.objects.create(station=station, created_by=registered_by, **fields)
-        AuditEntry.objects.create(
+        audit.append(AuditEntry(
             actor=registered_by,
             actor_username=registered_by.get_username(),
             action=AuditEntry.Action.REGISTER_PATIENT,
             patient=patient,
-        )
+        ))
     return patient
 
 
@@ -225,10 +225,10 @@ def local_day_bounds(day: date) -> tuple[datetime, datetime]:
 # Recording the call, with the patient's consent.
 
 def _audit(action: str, consultation: Consultation, by, *, path: str = "", at: datetime | None = None) -> None:
-    AuditEntry.objects.create(
+    audit.append(AuditEntry(
         actor=by, actor_username=by.get_username() if by is not None else "system", action=action,
         patient_id=consultation.patient_id, consultation=consultation, path=path[:300], at=at or timezone.now(),
-    )
+    ))
 
 
 def give_recording_consent(*, consultation: Consultation, by, now: datetime | None = None) -> Consultation:

@@ -3,7 +3,9 @@ read-only audit log. Patients and consultations are not here on purpose: only
 their station and their doctors see them."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from config.log_redaction import redact
 from telecare.models import AuditEntry, Doctor, HealthStation, Hospital, Leave, StationStaff, WeeklyAvailability
 
 
@@ -52,10 +54,28 @@ class DoctorAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ["at", "actor_username", "action", "patient_id", "consultation_id", "ip_address", "path"]
+    """Who looked at which record, by the record's number: a patient's name (and
+    a consultation's, which names its patient) stays with the station and doctors."""
+
+    list_display = ["at", "actor_username", "action", "patient_id", "consultation_id", "ip_address", "page"]
     list_filter = ["action"]
     search_fields = ["actor_username", "=patient__id"]
     date_hierarchy = "at"
+    exclude = ["patient", "consultation", "path"]
+    readonly_fields = ["patient_number", "consultation_number", "page"]
+
+    @admin.display(description=_("patient"))
+    def patient_number(self, entry):
+        return f"#{entry.patient_id}"
+
+    @admin.display(description=_("consultation"))
+    def consultation_number(self, entry):
+        return f"#{entry.consultation_id}" if entry.consultation_id else "—"
+
+    @admin.display(description=_("page or endpoint"))
+    def page(self, entry):
+        # A search's address holds what was searched for: a name or a phone number.
+        return redact(entry.path)
 
     def has_add_permission(self, request):
         return False

@@ -1,11 +1,12 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts import api as accounts_api
 from telecare import api
 from telecare.models import Consultation
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", accounts_api.ObtainToken.as_view(), name="api-token"),
+    path("auth/logout/", accounts_api.Logout.as_view(), name="api-logout"),
     path("doctors/", api.DoctorList.as_view(), name="api-doctors"),
     path("doctors/<int:pk>/slots/", api.DoctorSlots.as_view(), name="api-doctor-slots"),
     path("patients/", api.PatientListCreate.as_view(), name="api-patients"),

@@ -1,6 +1,7 @@
 """Hospitals, stations, doctors, patients, availability and consultations."""
 
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from booking.phones import validate_e164
 from communes.models import Commune, District
+from telecare.audit_chain import GENESIS
 
 
 def person_name(user) -> str:
@@ -191,6 +193,13 @@ class Patient(models.Model):
     def __str__(self):
         return self.full_name
 
+    def save(self, *args, **kwargs):
+        # One spelling per name: decomposed input (NFD from some keyboards) is stored
+        # NFC, so that a search typed either way finds it.
+        self.full_name = unicodedata.normalize("NFC", self.full_name)
+        self.relative_name = unicodedata.normalize("NFC", self.relative_name)
+        super().save(*args, **kwargs)
+
     @property
     def given_name(self) -> str:
         """Vietnamese names end with the given name, the one people are addressed by."""
@@ -361,7 +370,9 @@ class AuditQuerySet(models.QuerySet):
 
 class AuditEntry(models.Model):
     """Who looked at which patient's record, when and from where. Append-only:
-    the app refuses updates and deletes, and on PostgreSQL a trigger does too."""
+    the app refuses updates and deletes, and on PostgreSQL a trigger does too.
+    Tamper-evident: each entry is chained to the one before it by its hash
+    (telecare.audit_chain); write entries only through telecare.audit.append."""
 
     class Action(models.TextChoices):
         VIEW_PATIENT = "view_patient", _("Viewed patient record")
@@ -384,13 +395,17 @@ class AuditEntry(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("from"), null=True, blank=True)
     path = models.CharField(_("page or endpoint"), max_length=300, blank=True)
+    seq = models.PositiveBigIntegerField(_("position"), unique=True, editable=False)
+    prev_hash = models.CharField(_("previous entry's hash"), max_length=64, editable=False)
+    entry_hash = models.CharField(_("hash"), max_length=64, editable=False)
 
     objects = AuditQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-at"]
+        ordering = ["-seq"]
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
+        constraints = [models.CheckConstraint(condition=Q(seq__gte=1), name="audit_entry_seq_from_one")]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} #{self.patient_id}"
@@ -402,6 +417,22 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("The audit log is append-only")
+
+
+class AuditHead(models.Model):
+    """The one row that holds the end of the audit log's chain: the last entry's
+    seq and hash. Kept apart from the entries so that a truncated table or a
+    removed tail shows; writers lock it, so that the chain never forks."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    seq = models.PositiveBigIntegerField(default=0)
+    entry_hash = models.CharField(max_length=64, default=GENESIS)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="audit_head_is_one_row")]
+
+    def __str__(self):
+        return f"{self.seq}:{self.entry_hash}"
 
 
 class ConsultationRecordingQuerySet(models.QuerySet):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from signaling.media.router import RoomMediaRouter
 from signaling.messages import ProtocolError
 from signaling.rooms import NO_SUCH_ROOM, REFUSED, Admission, Participant
-from telecare import actions
+from telecare import actions, audit
 from telecare.errors import BookingError, NotAllowed
 from telecare.models import AuditEntry, Consultation, ConsultationRecording, person_name
 
@@ -43,11 +43,11 @@ class ConsultationRooms:
 
     def joined(self, room_id: str, user, ip_address: str | None) -> None:
         consultation = Consultation.objects.get(room_id=room_id)
-        AuditEntry.objects.create(
+        audit.append(AuditEntry(
             actor=user, actor_username=user.get_username(), action=AuditEntry.Action.JOIN_ROOM,
             patient_id=consultation.patient_id, consultation=consultation, ip_address=ip_address,
             path=f"/ws/rooms/{room_id}/",
-        )
+        ))
 
     def left(self, room_id: str, user, visit, at) -> None:
         pass

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
@@ -55,7 +55,15 @@ class SlotQuerySerializer(serializers.Serializer):
         fields["from"] = fields.pop("from_")  # "from" is a Python keyword
         return fields
 
+    # Slots are local datetimes: a year near 1 or 9999 overflows once a zone is applied.
+    EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
     def validate(self, attrs):
+        for key in ("from", "to"):
+            day = attrs.get(key)
+            if day is not None and not self.EARLIEST <= day <= self.LATEST:
+                raise serializers.ValidationError({key: _("Dates go from %(first)s to %(last)s.") % {
+                    "first": self.EARLIEST.isoformat(), "last": self.LATEST.isoformat()}})
         first = attrs["from"] = attrs.get("from") or timezone.localdate()
         last = attrs["to"] = attrs.get("to") or first + timedelta(days=6)
         if last < first:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from booking import feeds
-from signaling.pages import room_config
+from signaling.pages import room_config, room_page
 from telecare import actions, notifications
 from telecare.access import get_consultation_for, get_patient_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
@@ -133,7 +133,7 @@ def book(request, patient_id):
     doctors = Doctor.objects.filter(is_active=True).select_related("user", "hospital")
     doctor = None
     doctor_id = request.POST.get("doctor") or request.GET.get("doctor")
-    if doctor_id and str(doctor_id).isdigit():
+    if doctor_id and doctor_id.isascii() and doctor_id.isdigit() and len(doctor_id) <= 18:
         doctor = doctors.filter(pk=doctor_id).first()
     form = BookingForm(request.POST or None, initial={"doctor": doctor})
     if request.method == "POST":
@@ -310,6 +310,7 @@ def feed_url(request, owner):
     return request.build_absolute_uri(reverse("calendar-feed", args=[feed.token])) if feed else None
 
 
+@room_page()
 @login_required
 def room(request, room_id):
     """The consultation's call. The socket decides who may enter and when; the

@@ -36,6 +36,15 @@ def database_url(settings_dict) -> str:
     pytest.fail(f"e2e tests run on SQLite or PostgreSQL, not {connection.vendor}")
 
 
+def session_cookie(user) -> str:
+    """A logged-in session of this user, as the Cookie header a browser sends."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,19 +6,13 @@ from datetime import timedelta
 
 import pytest
 import websockets
-from django.test import Client
 from django.utils import timezone
 
 from telecare.models import Consultation
+from tests.live_server import session_cookie
 from tests.signaling.call_client import CallClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def session_cookie(user) -> str:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}"
 
 
 @pytest.fixture
@@ -83,7 +77,7 @@ async def test_oversized_messages_are_answered_or_cut_off(live_daphne, consultat
     await ws.send("x" * 200_000)  # past daphne's limit (bin/serve): dropped before it is buffered
     with pytest.raises(websockets.ConnectionClosed) as closed:
         await ws.recv()
-    assert closed.value.rcvd is None or closed.value.rcvd.code == 1009
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # as docs/signaling.md promises
     # The server is unharmed: the next socket joins.
     again = await open_socket(live_daphne, consultation.room_id, cookies["doctor"])
     await again.send('{"v": 1, "type": "join"}')

@@ -3,12 +3,15 @@ from django.contrib import admin
 from django.db import connection, transaction
 from django.test import RequestFactory
 
+from telecare import audit
 from telecare.models import AuditEntry
 
 
 @pytest.fixture
 def entry(patient, station_worker):
-    return AuditEntry.objects.create(actor=station_worker, actor_username="station_phucthuan", action="view_patient", patient=patient)
+    entry = AuditEntry(actor=station_worker, actor_username="station_phucthuan", action="view_patient", patient=patient)
+    audit.append(entry)
+    return entry
 
 
 def test_audit_entries_cannot_be_changed_or_deleted_through_the_app(entry):
