@@ -84,10 +84,14 @@ def stop(process: subprocess.Popen):
         process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_stack(django_db_setup, tmp_path_factory):
     """What bin/up runs, on the test database: daphne, the SMS stub and the
     outbox worker, each a child process, with mail going to a folder.
+
+    One per test module, stopped after it: a worker left running would send
+    (or drop, by the real clock) the messages of every later test that uses
+    the database, frozen clock or not.
 
     Tests that use it need django_db(transaction=True): their rows must be
     committed for the other processes to see them."""
@@ -123,7 +127,7 @@ def live_stack(django_db_setup, tmp_path_factory):
         stub.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_daphne(live_stack):
     """Base URL of the daphne child process."""
     return live_stack.base_url
