@@ -11,7 +11,7 @@ end); the database DATABASE_URL names is never written to. Measures:
   distinct free slots, of a doctor each or of one shared doctor;
 - a contested slot: 16 clients racing for the same slot, the time until the
   race is settled, checking that exactly one wins and 15 get SlotTaken;
-- Doctor.free_slots over 30 days for a doctor with 300 bookings in them,
+- telecare.availability.free_slots over 30 days for a doctor with 300 bookings in them,
   against a doctor with the same timetable and none.
 
 Every run uses new doctors or new slots; figures are medians with their spread.
@@ -45,6 +45,7 @@ from django.utils import timezone  # noqa: E402
 
 from communes.models import Commune, District, Province  # noqa: E402
 from telecare.actions import book_consultation  # noqa: E402
+from telecare.availability import free_slots  # noqa: E402
 from telecare.errors import SlotTaken  # noqa: E402
 from telecare.models import (  # noqa: E402
     Consultation,
@@ -114,7 +115,7 @@ def make_patients(site: Site, count: int) -> list[Patient]:
 def free_starts(doctor: Doctor, count: int) -> list:
     """The doctor's first `count` free slot starts from tomorrow, within the booking horizon."""
     last_day = timezone.localdate(NOW) + timedelta(days=settings.BOOKING_HORIZON_DAYS - 1)
-    starts = [slot.start for slot in doctor.free_slots(FIRST_DAY, last_day, now=NOW)]
+    starts = [slot.start for slot in free_slots(doctor, FIRST_DAY, last_day, now=NOW)]
     assert len(starts) >= count, f"only {len(starts)} free slots within BOOKING_HORIZON_DAYS, {count} needed"
     return starts[:count]
 
@@ -201,7 +202,7 @@ def contested_slot(site: Site) -> tuple[list[float], int]:
 def free_slot_timings(site: Site) -> dict[str, list[float]]:
     last_day = FIRST_DAY + timedelta(days=FREE_SLOT_DAYS - 1)
     idle, busy = make_doctor(site), make_doctor(site)
-    offered = busy.free_slots(FIRST_DAY, last_day, now=NOW)
+    offered = free_slots(busy, FIRST_DAY, last_day, now=NOW)
     booked = offered[:: len(offered) // FREE_SLOT_BOOKINGS][:FREE_SLOT_BOOKINGS]
     # Inserted directly: only their presence matters here, and the constraints still check them.
     Consultation.objects.bulk_create(
@@ -216,11 +217,11 @@ def free_slot_timings(site: Site) -> dict[str, list[float]]:
         ("no bookings", idle, len(offered)),
         (f"{len(booked)} bookings", busy, len(offered) - len(booked)),
     ]:
-        assert len(doctor.free_slots(FIRST_DAY, last_day, now=NOW)) == expected  # also warms up
+        assert len(free_slots(doctor, FIRST_DAY, last_day, now=NOW)) == expected  # also warms up
         samples = []
         for _ in range(FREE_SLOT_CALLS):
             started = time.perf_counter()
-            doctor.free_slots(FIRST_DAY, last_day, now=NOW)
+            free_slots(doctor, FIRST_DAY, last_day, now=NOW)
             samples.append(time.perf_counter() - started)
         timings[label] = samples
     return timings

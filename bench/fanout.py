@@ -7,7 +7,7 @@ relay against forwarded encoded frames.
 Every step starts fresh processes, all on 127.0.0.1, and kills them at its end
 (children also die with this script, Ctrl-C or not):
 
-- the media process: one LessonMediaRouter(fanout="relay" | "forward"). "relay"
+- the media process: one BroadcastMediaRouter(fanout="relay" | "forward"). "relay"
   is aiortc's stock MediaRelay (decode once, encode once per pupil), the
   baseline; "forward" hands the teacher's encoded frames to every pupil's
   sender. Offers reach it as JSON lines over a TCP socket on loopback;
@@ -302,9 +302,9 @@ def media_process(mode: str, deadline: float, profile: str | None, fixed_links: 
 
 
 async def run_media(mode, deadline, profile, fixed_links, commands, results):
-    from signaling.media.lesson import LessonMediaRouter
+    from signaling.media.broadcast import BroadcastMediaRouter
 
-    router = LessonMediaRouter("bench-lesson", ice_servers=[], fanout=mode)
+    router = BroadcastMediaRouter("bench-lesson", ice_servers=[], fanout=mode)
     if fixed_links:
         router._levels_for = lambda peer: None  # no participant's link is adapted
     server = await serve_offers(router)
@@ -341,7 +341,7 @@ def media_counts(router) -> dict:
     only: the relay has no counter), and frames handed to the pupils'
     senders, for the least served pupil."""
     counts = {}
-    teacher = router.teacher
+    teacher = router.presenter
     for kind in ("video", "audio"):
         fanout = router.fanouts.get(teacher.incoming.get(kind)) if teacher else None
         if fanout is not None:

@@ -206,7 +206,7 @@ def baseline(stub: Stub) -> float:
 
 
 def invite_timings() -> list[float]:
-    """ms to build 1,000 invites shaped like telecare.notifications.consultation_event's."""
+    """ms to build 1,000 invites shaped like telecare.calendar_events.consultation_event's."""
     first = timezone.now().replace(minute=0, second=0, microsecond=0) + timedelta(days=1)
     organizer = Person("Trạm Y tế xã Phúc Thuận", "noreply@telecare.example.vn")
     events = [

@@ -133,9 +133,6 @@ class Reminder(models.Model):
         number (the emails are the staff's own)."""
         return mask_phone(self.recipient) if self.channel == self.Channel.SMS else self.recipient
 
-    def is_due(self, now: datetime) -> bool:
-        return self.status == self.Status.PENDING and self.next_attempt_at <= now < self.stale_at
-
     def is_stale(self, now: datetime) -> bool:
         return now >= self.stale_at
 

@@ -27,12 +27,15 @@ class Source:
     describe(source_id) -> a few words that tell a shared phone's items apart
         ("Hoa 09:00 01/12"), without anything private.
     on_delivery_failed(source_id, reminder): the provider could not deliver an SMS.
+    help_text: the answer to a reply we do not understand from a number this
+        source last wrote to (booking.replies.HELP_TEXT if empty).
     """
 
     is_current: Callable[[int, int], bool]
     on_reply: Callable[[int, str, str], str] = lambda source_id, answer, number: ""
     describe: Callable[[int], str] = lambda source_id: ""
     on_delivery_failed: Callable[[int, Reminder], None] = lambda source_id, reminder: None
+    help_text: str = ""
 
 
 _sources: dict[str, Source] = {}

@@ -30,8 +30,9 @@ ANSWER_WORDS = "|".join(sorted(CONFIRM | CANCEL, key=len, reverse=True))
 # "H 4821", "H4821", "HUY #4821", "4821 H": ASCII digits only.
 WITH_CODE = re.compile(rf"^(?:(?P<word>{ANSWER_WORDS}) ?(?P<code>[0-9]{{4}})|(?P<code2>[0-9]{{4}}) ?(?P<word2>{ANSWER_WORDS}))$")
 
+# Each source has its own (outbox.Source.help_text); this is for a number no source wrote to.
 HELP_TEXT = ("Tra loi C kem ma 4 so trong tin nhan de xac nhan, H kem ma de huy (vd: H 1234). "
-             "STOP de ngung nhan tin. Can ho tro, xin goi tram y te.")
+             "STOP de ngung nhan tin.")
 UNKNOWN_CODE_TEXT = ("Ma {code} khong khop voi lich nao da nhan tin toi so nay, hoac da het han. "
                      "Khong co thay doi nao. Xin kiem tra ma trong tin nhan.")
 NOTHING_OPEN_TEXT = ("So nay khong co lich nao dang cho tra loi (lich da qua, da huy hoac chua nhan tin). "
@@ -148,6 +149,15 @@ def choose_text(references: list[ReplyReference], answer: str) -> str:
     return text
 
 
+def help_text_for(number: str) -> str:
+    """The help of the source that last wrote to this number (a clinic's and a
+    school's replies differ), else the generic one."""
+    last = (Reminder.objects.filter(recipient=number, channel=Reminder.Channel.SMS).exclude(source__in=["", "booking.reply"])
+            .order_by("-created_at", "-pk").values_list("source", flat=True).first())
+    source = outbox.source_for(last) if last else None
+    return source.help_text if source is not None and source.help_text else HELP_TEXT
+
+
 def _help_recently_sent(number: str, now: datetime) -> bool:
     return Reminder.objects.filter(recipient=number, purpose="help", created_at__gte=now - HELP_EVERY).exists()
 
@@ -167,7 +177,7 @@ def handle(message: InboundMessage, now: datetime | None = None) -> str:
     if not reply.answer:
         if _help_recently_sent(number, now):
             return "ignored"  # one help text an hour is enough; more only costs the sender nothing and us money
-        outbox.enqueue_reply(to=number, text=HELP_TEXT, purpose="help", now=now)
+        outbox.enqueue_reply(to=number, text=help_text_for(number), purpose="help", now=now)
         return "help"
     items = list(open_items(number, now))
     if reply.code is not None:

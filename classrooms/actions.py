@@ -30,7 +30,7 @@ def _is_history(lesson: Lesson, now: datetime) -> bool:
     return lesson.started_at is not None or lesson.starts_at <= now
 
 
-def schedule_term(school_class: SchoolClass, *, now: datetime | None = None) -> TermChanges:
+def schedule_term(*, school_class: SchoolClass, now: datetime | None = None) -> TermChanges:
     """Bring the class's lessons in line with its timetable, term and holidays.
 
     Idempotent: one lesson per occurrence of an entry (matched by entry and day),
@@ -104,7 +104,7 @@ def _check_teacher_free(school_class: SchoolClass, start: datetime, end: datetim
         raise TeacherBusy()
 
 
-def move_lesson(lesson: Lesson, new_start: datetime, by, *, now: datetime | None = None) -> Lesson:
+def move_lesson(*, lesson: Lesson, new_start: datetime, by, now: datetime | None = None) -> Lesson:
     """Move one lesson, keeping its length: same UID and RECURRENCE-ID, SEQUENCE raised."""
     now = now or timezone.now()
     if not lesson.can_be_changed_by(by):
@@ -125,7 +125,7 @@ def move_lesson(lesson: Lesson, new_start: datetime, by, *, now: datetime | None
         return current
 
 
-def cancel_lesson(lesson: Lesson, by, *, now: datetime | None = None) -> Lesson:
+def cancel_lesson(*, lesson: Lesson, by, now: datetime | None = None) -> Lesson:
     now = now or timezone.now()
     if not lesson.can_be_changed_by(by):
         raise NotAllowed()
@@ -140,7 +140,7 @@ def cancel_lesson(lesson: Lesson, by, *, now: datetime | None = None) -> Lesson:
         return current
 
 
-def add_lesson(school_class: SchoolClass, start: datetime, by, *, duration: timedelta = timedelta(minutes=45),
+def add_lesson(*, school_class: SchoolClass, start: datetime, by, duration: timedelta = timedelta(minutes=45),
                now: datetime | None = None) -> Lesson:
     """An extra lesson outside the timetable; it may start at once, not end in the past."""
     now = now or timezone.now()
@@ -155,7 +155,7 @@ def add_lesson(school_class: SchoolClass, start: datetime, by, *, duration: time
         return lesson
 
 
-def enrol(pupil: Pupil, school_class: SchoolClass, *, now: datetime | None = None) -> Enrolment:
+def enrol(*, pupil: Pupil, school_class: SchoolClass, now: datetime | None = None) -> Enrolment:
     try:
         with transaction.atomic():
             enrolment = Enrolment.objects.create(pupil=pupil, school_class=school_class, enrolled_at=now or timezone.now())
@@ -167,7 +167,7 @@ def enrol(pupil: Pupil, school_class: SchoolClass, *, now: datetime | None = Non
         raise
 
 
-def unenrol(enrolment: Enrolment, *, now: datetime | None = None) -> Enrolment:
+def unenrol(*, enrolment: Enrolment, now: datetime | None = None) -> Enrolment:
     """End an enrolment; the pupil's account is dropped from any live lesson of the class."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -191,7 +191,7 @@ def _revoke(room_ids: list[str], user_id: int) -> None:
 
 # The lesson's life, called from the room's socket consumer.
 
-def start_lesson(lesson: Lesson, user, *, now: datetime | None = None) -> Lesson:
+def start_lesson(*, lesson: Lesson, user, now: datetime | None = None) -> Lesson:
     """The teacher opens the lesson (again after a reconnect: no change)."""
     now = now or timezone.now()
     role = lesson.role_of(user)
@@ -207,7 +207,7 @@ def start_lesson(lesson: Lesson, user, *, now: datetime | None = None) -> Lesson
     return lesson
 
 
-def end_lesson(lesson: Lesson, user, *, now: datetime | None = None) -> Lesson:
+def end_lesson(*, lesson: Lesson, user, now: datetime | None = None) -> Lesson:
     """The teacher ends the lesson: the room closes and open attendance rows end too."""
     now = now or timezone.now()
     role = lesson.role_of(user)
@@ -225,7 +225,7 @@ def end_lesson(lesson: Lesson, user, *, now: datetime | None = None) -> Lesson:
     return lesson
 
 
-def mark_joined(lesson: Lesson, pupils, via: str, *, now: datetime | None = None) -> list[int]:
+def mark_joined(*, lesson: Lesson, pupils, via: str, now: datetime | None = None) -> list[int]:
     """One attendance row per pupil for this join; answers their ids for mark_left."""
     if via not in Attendance.Via.values:
         raise ValueError(f"not a way to join: {via}")
@@ -234,7 +234,7 @@ def mark_joined(lesson: Lesson, pupils, via: str, *, now: datetime | None = None
         return [Attendance.objects.create(lesson=lesson, pupil=pupil, joined_at=now, via=via).pk for pupil in pupils]
 
 
-def mark_left(attendance_ids, *, now: datetime | None = None) -> int:
+def mark_left(*, attendance_ids, now: datetime | None = None) -> int:
     """Close these attendance rows (a row already closed keeps its time)."""
     now = now or timezone.now()
     return Attendance.objects.filter(pk__in=list(attendance_ids), left_at__isnull=True).update(left_at=now)

@@ -59,7 +59,7 @@ class SchoolClassAdmin(admin.ModelAdmin):
         from classrooms import actions
 
         for school_class in queryset:
-            actions.schedule_term(school_class)
+            actions.schedule_term(school_class=school_class)
 
 
 @admin.register(Holiday)

@@ -17,6 +17,7 @@ class ClassroomsConfig(AppConfig):
 
         outbox.register_source(notifications.SOURCE, outbox.Source(
             is_current=notifications.is_current, on_reply=replies.on_reply, describe=notifications.describe,
+            help_text=replies.HELP_TEXT,
         ))
         feeds.register_owner(SchoolClass, events=notifications.class_events, name=lambda c: f"Lịch học – {c.name} {c.subject}")
         feeds.register_owner(Teacher, events=notifications.teacher_events, name=lambda t: f"Lịch dạy – {t.name}")

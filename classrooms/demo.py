@@ -65,8 +65,8 @@ def seed(*, account, commune, place_name: str, key: str, number: int) -> SchoolC
             },
         )
         if not Enrolment.objects.filter(pupil=pupil, school_class=school_class, ended_at__isnull=True).exists():
-            actions.enrol(pupil, school_class)
-    actions.schedule_term(school_class)
+            actions.enrol(pupil=pupil, school_class=school_class)
+    actions.schedule_term(school_class=school_class)
     return school_class
 
 

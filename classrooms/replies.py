@@ -7,6 +7,10 @@ from django.utils import timezone
 from classrooms import actions, notifications
 from classrooms.models import Lesson
 
+# A guardian's answer to a reply we do not understand (booking.replies), not the clinic's.
+HELP_TEXT = ("Neu con nghi hoc, tra loi H kem ma 4 so trong tin nhan (vd: H 1234); C kem ma de rut lai. "
+             "STOP de ngung nhan tin. Can ho tro, xin lien he nha truong.")
+
 
 def on_reply(lesson_id: int, answer: str, number: str) -> str:
     lesson = Lesson.objects.select_related("school_class__school").filter(pk=lesson_id).first()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from classrooms import actions
 from classrooms.errors import LessonError
 from classrooms.models import Attendance, Lesson, Recording, person_name
-from signaling.media.lesson import LessonMediaRouter
+from signaling.media.broadcast import BroadcastMediaRouter
 from signaling.messages import ProtocolError
 from signaling.rooms import NO_SUCH_ROOM, REFUSED, Admission, Participant
 
@@ -23,8 +23,8 @@ def _lesson(room_id: str) -> Lesson | None:
 
 
 class LessonRooms:
-    media_router = LessonMediaRouter
-    lessons = True
+    media_router = BroadcastMediaRouter
+    broadcast = True
 
     def admit(self, room_id: str, user) -> Admission | None:
         lesson = _lesson(room_id)
@@ -57,11 +57,11 @@ class LessonRooms:
         if role is None or role[0] != "pupil":
             return []
         via = Attendance.Via.DEVICE if getattr(user, "learning_point", None) is not None else Attendance.Via.OWN
-        return actions.mark_joined(lesson, role[1], via)
+        return actions.mark_joined(lesson=lesson, pupils=role[1], via=via)
 
     def left(self, room_id: str, user, visit, at) -> None:
         if visit:
-            actions.mark_left(visit, now=at)
+            actions.mark_left(attendance_ids=visit, now=at)
 
     def state(self, room_id: str) -> str:
         lesson = _lesson(room_id)
@@ -71,13 +71,13 @@ class LessonRooms:
 
     def start(self, room_id: str, user) -> None:
         try:
-            actions.start_lesson(_lesson(room_id), user)
+            actions.start_lesson(lesson=_lesson(room_id), user=user)
         except LessonError as error:
             raise ProtocolError(error.code, str(error.message)) from None
 
     def end(self, room_id: str, user) -> None:
         try:
-            actions.end_lesson(_lesson(room_id), user)
+            actions.end_lesson(lesson=_lesson(room_id), user=user)
         except LessonError as error:
             raise ProtocolError(error.code, str(error.message)) from None
 

@@ -1,0 +1,1 @@
+"""The shared geography: provinces, districts and communes."""

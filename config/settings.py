@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "signaling",
     "telecare",
     "classrooms",
+    "portal",  # what knows both domains (portal/__init__.py)
 ]
 
 MIDDLEWARE = [

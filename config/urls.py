@@ -2,10 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from telecare import views as telecare_views
+from portal import views as portal_views
 
 urlpatterns = [
-    path("", telecare_views.home, name="home"),
+    path("", portal_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

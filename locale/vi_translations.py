@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 VI = {
+    "Portal": "Cổng thông tin",
     'Status': 'Trạng thái',
     'Account locked out': 'Tài khoản đang bị khóa',
     'Address locked out': 'Địa chỉ đang bị khóa',
@@ -470,7 +471,7 @@ VI = {
     "absent": "vắng",
     "This page is for school staff.": "Trang này dành cho cán bộ nhà trường.",
     "This page is for pupils and learning points.": "Trang này dành cho học sinh và điểm học.",
-    # Lesson room socket (signaling/lessons.py, classrooms/rooms.py).
+    # Lesson room socket (signaling/broadcast.py, classrooms/rooms.py).
     "You are not in this class.": "Bạn không thuộc lớp học này.",
     "The lesson room opens at %(time)s.": "Phòng học mở lúc %(time)s.",
     "This lesson is over.": "Buổi học này đã kết thúc.",
@@ -492,7 +493,7 @@ VI = {
     "Audio only over TURN/TCP": "Chỉ âm thanh qua TURN/TCP",
     "Connecting audio only over TURN/TCP…": "Đang kết nối chỉ âm thanh qua TURN/TCP…",
     "In the call: audio only over TURN/TCP.": "Đang trong cuộc gọi: chỉ âm thanh qua TURN/TCP.",
-    # Recording consultations with consent (telecare, signaling/consultation_recording.py, room.js).
+    # Recording consultations with consent (telecare, signaling/call_recording.py, room.js).
     'consent to recording given': 'thời điểm đồng ý ghi hình',
     'consent recorded by': 'người ghi nhận sự đồng ý',
     "Recorded the patient's consent to recording": 'Ghi nhận bệnh nhân đồng ý ghi hình',

@@ -1,5 +1,7 @@
 """The room socket, /ws/rooms/<room_id>/: thin over signaling.messages (parsing),
-signaling.rooms (admission) and the room's media router."""
+signaling.rooms (admission) and the room's media router. A room is a call
+(two sides; recording in signaling.call_recording) or a broadcast (a presenter
+and an audience; signaling.broadcast), as its kind says."""
 
 import asyncio
 import logging
@@ -15,9 +17,9 @@ from django.utils.translation import gettext as _
 
 from config.client_address import scope_client_ip
 from signaling import grace, messages
-from signaling.consultation_recording import ConsultationRecordingMessages
+from signaling.broadcast import BroadcastMessages
+from signaling.call_recording import CallRecordingMessages
 from signaling.ice import ice_servers_for
-from signaling.lessons import LessonMessages
 from signaling.media import router as media
 from signaling.messages import ProtocolError
 from signaling.ratelimit import TokenBucket
@@ -59,7 +61,7 @@ class NoSuchRoomConsumer(AsyncWebsocketConsumer):
         await self.close(code=NO_SUCH_ROOM)
 
 
-class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocketConsumer):
+class RoomConsumer(BroadcastMessages, CallRecordingMessages, AsyncWebsocketConsumer):
     async def dispatch(self, message):
         """Whatever goes wrong while handling this socket's events, the participant
         leaves the room for good (the router closes their peer, the others are
@@ -214,7 +216,7 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
             self.resumed = True
             self.participant_id, self.visit, self.state, self.hand_raised = place.participant_id, place.visit, place.state, place.hand
             self.resume_token = message.resume
-            if self.kind.lessons:
+            if self.kind.broadcast:
                 self.low_data_changed(self.state.low_data)
             router = media.routers.get(self.room_id)
             if router is not None and self.participant_id in router.participants:
@@ -238,7 +240,7 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
     async def send_joined(self):
         if not self.joined:
             return
-        extras = {**await self.lesson_joined_extras(), **self.recording_joined_extras()}
+        extras = {**await self.broadcast_joined_extras(), **self.recording_joined_extras()}
         if not self.joined:
             return
         # No await between this list and the flag: whoever answers later is
@@ -272,7 +274,7 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         (signaling.media.quality): both sides are told, and why."""
         quality = {"level": level.name, "video": level.video, "reason": reason,
                    "width": level.width, "height": level.height, "fps": level.fps}
-        if self.kind.lessons:  # a pupil stepped down to sound gets still pictures
+        if self.kind.broadcast:  # an audience member stepped down to sound gets still pictures
             self.low_data_changed(self.state.low_data or not level.video)
         await self.send(messages.dump("quality", **quality))
         await self.channel_layer.group_send(self.group, {"type": "signal.participant_quality", "id": self.participant_id, "quality": quality})
@@ -291,7 +293,7 @@ class RoomConsumer(LessonMessages, ConsultationRecordingMessages, AsyncWebsocket
         if router is not None:
             router.set_audio_only(self.participant_id, message.audio_only)
             router.set_low_data(self.participant_id, message.low_data)
-        if self.kind.lessons:
+        if self.kind.broadcast:
             self.low_data_changed(message.low_data)
         await self.channel_layer.group_send(self.group, {
             "type": "signal.participant_media", "id": self.participant_id, "media": messages.state_dict(message),

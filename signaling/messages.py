@@ -15,7 +15,7 @@ MAX_CANDIDATE_CHARS = 1024
 # Our pages nest three levels deep; json.loads recurses once per level and a deep
 # enough message raises RecursionError, which is no ValueError.
 MAX_JSON_DEPTH = 8
-# The pages offer audio, video and the teacher's screen: three m-lines. Each one
+# The pages offer audio, video and the presenter's screen: three m-lines. Each one
 # costs the server a transceiver, and the answer grows by one section per line.
 MAX_MEDIA_SECTIONS = 8
 STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -64,19 +64,19 @@ class MediaState:
     muted: bool = False
     camera_off: bool = False
     audio_only: bool = False
-    low_data: bool = False  # lesson rooms: no video, a still picture every few seconds
+    low_data: bool = False  # broadcast rooms: no video, a still picture every few seconds
     type = "media"
 
 
 @dataclass(frozen=True)
 class Record:
-    """Consultation rooms: the doctor starts (on) or stops recording the call."""
+    """Call rooms: the controlling side (the doctor) starts (on) or stops recording the call."""
 
     on: bool
     type = "record"
 
 
-# Lesson rooms (docs/signaling.md, "Lesson rooms").
+# Broadcast rooms (docs/signaling.md, "Lesson rooms").
 MAX_CHAT_CHARS = 500
 
 

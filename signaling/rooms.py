@@ -1,5 +1,9 @@
 """Who may enter a room. Signaling knows rooms, not consultations or lessons:
-each app registers a RoomKind that recognises its room ids and admits users."""
+each app registers a RoomKind that recognises its room ids and admits users.
+
+A room is a call (two sides, each receiving the other's media, decoded and
+re-encoded; telecare's consultations) or a broadcast (one presenter sending
+to an audience, media forwarded without re-encoding; classrooms' lessons)."""
 
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,7 +20,9 @@ TOO_MANY_MESSAGES = 4429
 @dataclass(frozen=True)
 class Participant:
     name: str
-    side: str  # which side of the room: "doctor" or "station"; later "teacher" or "pupil"
+    # Which side of the room, in the app's words (they go on the wire): "doctor"
+    # or "station" in a call, "teacher" (the presenter) or "pupil" in a broadcast.
+    side: str
 
 
 @dataclass(frozen=True)
@@ -33,10 +39,12 @@ class Admission:
 
 class RoomKind(Protocol):
     # The room's media router class (signaling.media.router.RoomMediaRouter
-    # for consultations, signaling.media.lesson.LessonMediaRouter for lessons).
+    # for calls, signaling.media.broadcast.BroadcastMediaRouter for broadcasts).
     media_router: type
-    # Lesson rooms also offer start/end/state/recorded (signaling.lessons.LessonKind).
-    lessons: bool
+    # A broadcast room also offers state/start/end/recording_path/recorded
+    # (signaling.broadcast); a call room may offer recording_side and
+    # start_recording/recording_failed/recorded (signaling.call_recording).
+    broadcast: bool
 
     def admit(self, room_id: str, user) -> Admission | None:
         """None when the room id is not one of this kind's."""

@@ -13,9 +13,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from booking.ical import build_invite
-from telecare import actions, notifications
+from telecare import actions, calendar_events
 from telecare.access import get_consultation_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
+from telecare.availability import free_slots
 from telecare.models import AuditEntry, Consultation, Doctor
 from telecare.serializers import (
     CancelSerializer,
@@ -68,7 +69,7 @@ class DoctorSlots(APIView):
         doctor = get_object_or_404(Doctor, pk=pk, is_active=True)
         query = SlotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        slots = doctor.free_slots(query.validated_data["from"], query.validated_data["to"])
+        slots = free_slots(doctor, query.validated_data["from"], query.validated_data["to"])
         return Response(SlotSerializer(slots, many=True).data)
 
 
@@ -151,7 +152,7 @@ class ConsultationInvite(APIView):
     def get(self, request, pk):
         consultation = get_consultation_for(request.user, pk)
         record_access(request, AuditEntry.Action.VIEW_CONSULTATION, consultation.patient, consultation)
-        method, body = build_invite(notifications.consultation_event(consultation))
+        method, body = build_invite(calendar_events.consultation_event(consultation))
         response = HttpResponse(body, content_type=f"text/calendar; charset=utf-8; method={method}")
         response["Content-Disposition"] = f'attachment; filename="consultation-{consultation.pk}.ics"'
         return response

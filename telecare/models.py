@@ -99,11 +99,6 @@ class Doctor(models.Model):
     def name(self) -> str:
         return person_name(self.user)
 
-    def free_slots(self, first_day, last_day, *, now: datetime | None = None):
-        from telecare.availability import free_slots
-
-        return free_slots(self, first_day, last_day, now=now)
-
 
 class WeeklyAvailability(models.Model):
     """A recurring window, in local time, in which a doctor takes consultations.

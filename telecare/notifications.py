@@ -1,78 +1,21 @@
-"""What a consultation tells people, through the booking module: SMS to the
-patient (or the relative's phone), email invites to the doctor and station,
-and calendar feeds. Called inside the actions' transactions."""
+"""What a consultation tells people when it is booked, moved or cancelled,
+through booking's outbox: SMS to the patient (or the relative's phone, texts in
+telecare.sms_texts) and email invites to the doctor and station (events from
+telecare.calendar_events). Called by the actions, inside their transactions;
+what replies do is telecare.outbox_source's."""
 
 from datetime import timedelta
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.utils import timezone
 
 from booking import outbox, replies
-from booking.ical import CalendarEvent, Person, build_invite
-from telecare.models import Consultation, Doctor, HealthStation, Patient
+from booking.ical import build_invite
+from telecare.calendar_events import consultation_event
+from telecare.models import Consultation
+from telecare.sms_texts import INVITES_REPLY, sms_text
 
 SOURCE = "telecare.consultation"
-
-# Vietnamese SMS, short enough for one GSM-7 segment once diacritics are
-# dropped (SMS_UNICODE off); no reason or diagnosis ever goes in an SMS. Those
-# that invite a reply carry the consultation's reference for this phone
-# ({ref}, booking.replies), since one phone may serve several patients.
-SMS_TEXTS = {
-    "booked": "{station}: {name} có lịch khám từ xa với bác sĩ lúc {time} ngày {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
-    "day_before": "{station}: nhắc {name} lịch khám từ xa {time} ngày mai {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
-    "hours_before": "{station}: {name} có lịch khám từ xa lúc {time} hôm nay. Xin đến trạm trước 10 phút.",
-    "rescheduled": "{station}: lịch khám của {name} đổi sang {time} ngày {date}. Trả lời C {ref} để xác nhận, H {ref} để hủy.",
-    "cancelled": "{station}: lịch khám {time} ngày {date} của {name} đã hủy. Liên hệ trạm để đặt lịch mới.",
-    "confirmed": "{station}: đã xác nhận lịch khám {time} ngày {date} của {name}. Cảm ơn!",
-    "closed": "{station}: lịch khám này không còn hiệu lực. Xin liên hệ trạm nếu cần.",
-}
-
-
-INVITES_REPLY = {"booked", "day_before", "rescheduled"}
-
-
-def sms_text(purpose: str, consultation: Consultation, *, ref: str = "") -> str:
-    local = timezone.localtime(consultation.starts_at)
-    return SMS_TEXTS[purpose].format(
-        station=consultation.station.short_name, name=consultation.patient.given_name,
-        time=f"{local:%H:%M}", date=f"{local:%d/%m}", ref=ref,
-    )
-
-
-def describe(consultation_id: int) -> str:
-    """'Hoa 09:00 01/12': which of a shared phone's consultations this is."""
-    consultation = Consultation.objects.select_related("patient").filter(pk=consultation_id).first()
-    if consultation is None:
-        return ""
-    local = timezone.localtime(consultation.starts_at)
-    return f"{consultation.patient.given_name[:12]} {local:%H:%M %d/%m}"
-
-
-def _absolute(path: str) -> str:
-    return settings.PUBLIC_BASE_URL + path
-
-
-def consultation_event(consultation: Consultation) -> CalendarEvent:
-    station, doctor = consultation.station, consultation.doctor
-    room = _absolute(consultation.room_url())
-    _, sender = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    attendees = [Person(doctor.name, doctor.user.email)]
-    if station.email:
-        attendees.append(Person(station.name, station.email, partstat="ACCEPTED"))
-    return CalendarEvent(
-        uid=f"{consultation.uid}@telecare",
-        sequence=consultation.sequence,
-        start=consultation.starts_at,
-        end=consultation.ends_at,
-        summary=f"Khám từ xa: {consultation.patient.full_name} ({station.short_name})",
-        description=f"Phòng khám trực tuyến: {room}\nChi tiết: {_absolute(consultation.get_absolute_url())}",
-        location=f"{station.name} · {room}",
-        url=room,
-        organizer=Person(station.name, sender),
-        attendees=tuple(attendees),
-        cancelled=consultation.status == Consultation.Status.CANCELLED,
-    )
 
 
 def _invite(consultation: Consultation, purpose: str):
@@ -138,50 +81,3 @@ def consultation_cancelled(consultation: Consultation):
 
 def messages_of(consultation: Consultation):
     return outbox.messages_about(source=SOURCE, source_id=consultation.pk)
-
-
-# The source interface booking's worker and webhooks call.
-def is_current(consultation_id: int, version: int) -> bool:
-    return Consultation.objects.filter(pk=consultation_id, sequence=version).exists()
-
-
-def on_reply(consultation_id: int, answer: str, number: str) -> str:
-    """booking.replies chose this consultation for the phone at `number`: its
-    reference was named, or it is the number's only open item."""
-    from telecare import actions
-
-    consultation = Consultation.objects.select_related("patient", "station__commune").filter(pk=consultation_id).first()
-    if consultation is None or not consultation.is_open or consultation.starts_at <= timezone.now():
-        return sms_text("closed", consultation) if consultation else ""
-    if answer == "confirm":
-        actions.confirm_by_patient(consultation=consultation)
-        return sms_text("confirmed", consultation)
-    actions.cancel_by_patient(consultation=consultation)
-    return ""  # the cancellation notice answers
-
-
-def on_delivery_failed(consultation_id: int, reminder) -> None:
-    Consultation.objects.filter(pk=consultation_id).update(
-        follow_up=f"SMS không tới được {reminder.recipient} ({reminder.last_error or reminder.status})"[:200]
-    )
-
-
-def calendar_events(consultations):
-    return [consultation_event(c) for c in consultations.select_related("patient", "station__commune", "doctor__user")]
-
-
-def _window(qs):
-    now = timezone.now()
-    return qs.filter(starts_at__gte=now - timedelta(days=30), starts_at__lte=now + timedelta(days=120))
-
-
-def doctor_events(doctor: Doctor):
-    return calendar_events(_window(Consultation.objects.filter(doctor=doctor)))
-
-
-def station_events(station: HealthStation):
-    return calendar_events(_window(Consultation.objects.filter(station=station)))
-
-
-def patient_events(patient: Patient):
-    return calendar_events(_window(Consultation.objects.filter(patient=patient)))

@@ -1,6 +1,6 @@
 """Consultation rooms for signaling: only the consultation's doctor and its
 station's staff, only inside the room's window, never for a cancelled one.
-The doctor records the call with the patient's consent (signaling.consultation_recording)."""
+The doctor records the call with the patient's consent (signaling.call_recording)."""
 
 import secrets
 from datetime import UTC, datetime
@@ -19,7 +19,7 @@ from telecare.models import AuditEntry, Consultation, ConsultationRecording, per
 
 class ConsultationRooms:
     media_router = RoomMediaRouter
-    lessons = False
+    broadcast = False
     recording_side = "doctor"  # who starts and stops recording the call
 
     def admit(self, room_id: str, user) -> Admission | None:

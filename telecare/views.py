@@ -23,6 +23,7 @@ from signaling.pages import room_config, room_page
 from telecare import actions, notifications
 from telecare.access import get_consultation_for, get_patient_for, patients_visible_to, search_patients
 from telecare.audit import record_access, record_accesses
+from telecare.availability import free_slots
 from telecare.errors import BookingError
 from telecare.forms import BookingForm, CancelForm, PatientForm, RescheduleForm
 from telecare.models import AuditEntry, Consultation, Doctor, person_name
@@ -66,24 +67,6 @@ def _first_day(request):
     if day is None:
         return today
     return min(max(day, today), today + timedelta(days=settings.BOOKING_HORIZON_DAYS))
-
-
-@login_required
-def home(request):
-    if hasattr(request.user, "station_staff"):
-        return redirect("telecare:station")
-    if hasattr(request.user, "doctor"):
-        return redirect("telecare:doctor")
-    # The lessons' side: teachers, pupils, learning-point devices, school staff.
-    if hasattr(request.user, "teacher"):
-        return redirect("classrooms:teacher")
-    if hasattr(request.user, "pupil") or hasattr(request.user, "learning_point"):
-        return redirect("classrooms:pupil")
-    if request.user.schools.exists():
-        return redirect("classrooms:school")
-    if request.user.is_staff:
-        return redirect("admin:index")
-    return render(request, "telecare/no_role.html")
 
 
 @station_staff_required
@@ -152,7 +135,7 @@ def book(request, patient_id):
         else:
             messages.error(request, _("Please correct the errors below."))
     first_day = _first_day(request)
-    slots = doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)) if doctor else []
+    slots = free_slots(doctor, first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)) if doctor else []
     return render(request, "telecare/book.html", {
         "patient": patient, "doctors": doctors, "doctor": doctor, "form": form,
         "days": slots_by_day(slots), "first_day": first_day,
@@ -185,7 +168,7 @@ def consultation_detail(request, pk):
     days = []
     if can_change:
         first_day = _first_day(request)
-        days = slots_by_day(consultation.doctor.free_slots(first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)))
+        days = slots_by_day(free_slots(consultation.doctor, first_day, first_day + timedelta(days=SLOT_DAYS_SHOWN - 1)))
     now = timezone.now()
     return render(request, "telecare/consultation_detail.html", {
         "c": consultation, "can_change": can_change, "days": days, "cancel_form": CancelForm(),

@@ -1,18 +1,18 @@
-"""Records a consultation's call to a WebM file with aiortc's MediaRecorder:
-the station's picture (the patient), re-encoded to VP8 at 320x240 and at most
-15 frames a second, and one Opus track mixing the doctor's and the station's
-voices.
+"""Records a call to a WebM file with aiortc's MediaRecorder: the picture of
+one side (PICTURE_SIDE), re-encoded to VP8 at 320x240 and at most 15 frames a
+second, and one Opus track mixing both sides' voices. In a consultation that
+is the station's picture (the patient) and the doctor's and station's voices.
 
 One mixed audio track rather than one per voice: players play a file's first
-audio track only, so a second track would leave one side silent. The doctor's
-picture is left out: a second video track plays nowhere either, and composing
-both pictures would cost the server a scale and a paste per frame for little
-use in the patient's record.
+audio track only, so a second track would leave one side silent. The other
+side's picture is left out: a second video track plays nowhere either, and
+composing both pictures would cost the server a scale and a paste per frame for
+little use in the record.
 
 The tracks given to MediaRecorder run on the server's clock since the
 recording started (the participants' own timestamps start at random values
 and stop while someone reconnects), so the file keeps the call's real
-duration; while the station sends no picture, its last one stays.
+duration; while the pictured side sends no picture, its last one stays.
 """
 
 import asyncio
@@ -38,6 +38,8 @@ FPS = 15
 DRAIN_SECONDS = 2  # at most this long to write the sound that is due at the stop
 SIZE = (320, 240)  # the size room pages ask cameras for (signaling.pages.room_config)
 
+# The sides as telecare names them (on the wire too): whose picture is
+# recorded, whose voices, and who may stop it.
 PICTURE_SIDE, VOICE_SIDES, CONTROLLING_SIDE = "station", ("doctor", "station"), "doctor"
 
 
@@ -170,8 +172,9 @@ def _copy(frame: av.VideoFrame) -> av.VideoFrame:
     return copy
 
 
-class StationPicture(MediaStreamTrack):
-    """The station's picture on the recording's clock, at most FPS frames a second."""
+class RecordedPicture(MediaStreamTrack):
+    """The pictured side's (PICTURE_SIDE) picture on the recording's clock, at
+    most FPS frames a second."""
 
     kind = "video"
 
@@ -223,7 +226,7 @@ class StationPicture(MediaStreamTrack):
             try:
                 frame = pending.result()
             except MediaStreamError:
-                if self._source is source:  # the station left; its next connection comes through use()
+                if self._source is source:  # the pictured side left; its next connection comes through use()
                     self._source = self.origin = None
                 continue
             slot = int(self.clock.elapsed() * FPS)
@@ -240,7 +243,7 @@ class StationPicture(MediaStreamTrack):
 
 
 class CallRecorder:
-    """A consultation router's recorder (router.recorder): the router calls
+    """A call router's recorder (router.recorder): the router calls
     rewire() whenever its wiring changes, so the recording follows a
     participant who reconnects. start(), then stop() once."""
 
@@ -250,12 +253,12 @@ class CallRecorder:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = _Clock()
-        self.picture = StationPicture(self.clock)
+        self.picture = RecordedPicture(self.clock)
         self.voices = VoiceMix(self.clock)
         self.recorder = MediaRecorder(str(self.path), format="webm")
         self.recorder.addTrack(self.picture)  # first: its first frame sets the picture's size
         self.recorder.addTrack(self.voices)
-        self.started_by: str | None = None  # the participant id of the doctor who started it
+        self.started_by: str | None = None  # the participant id of whoever started it
         self._stopped = False
 
     def _latest(self, side: str):
@@ -266,8 +269,8 @@ class CallRecorder:
         if self._stopped:
             return
         subscribe = self.router.relay.subscribe
-        station = self._latest(PICTURE_SIDE)
-        self.picture.use(station.incoming.get("video") if station else None, subscribe)
+        pictured = self._latest(PICTURE_SIDE)
+        self.picture.use(pictured.incoming.get("video") if pictured else None, subscribe)
         for side in VOICE_SIDES:
             peer = self._latest(side)
             self.voices.listen(side, peer.incoming.get("audio") if peer else None, subscribe)
@@ -284,7 +287,7 @@ class CallRecorder:
 
     async def stop(self, by=None) -> RecordingInfo | None:
         """Finish the file (nothing written is lost) and hand it to on_finished
-        with `by`, who stopped it (None: the call ended or the doctor left)."""
+        with `by`, who stopped it (None: the call ended or CONTROLLING_SIDE left)."""
         if self._stopped:
             return None
         self._stopped = True

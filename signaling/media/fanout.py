@@ -176,7 +176,7 @@ class PacketFanout:
 
 class Restamp:
     """Keeps a subscriber's timestamps continuous when its source changes (the
-    floor passes to another pupil, the teacher rejoins): the first frame of a
+    floor passes to another audience member, the presenter rejoins): the first frame of a
     new source follows the last one sent by one frame interval."""
 
     def __init__(self, step_seconds: float, with_pts=None):

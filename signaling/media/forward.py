@@ -2,7 +2,7 @@
 participant's track the router connects to it, or by nothing (then it sends
 nothing) while nobody is there or the participant is in audio-only mode.
 
-Decoded frames are re-encoded by the sender; encoded frames (lesson rooms) are
+Decoded frames are re-encoded by the sender; encoded frames (broadcast rooms) are
 only packetized. Either way timestamps stay continuous across a change of source:
 an encoder refuses timestamps that go back (libvpx fails, and aiortc's sender for
 that track stops for good)."""

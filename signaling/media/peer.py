@@ -4,10 +4,10 @@ receives their audio and video and sends them the others' through ForwardTracks.
 The browser always offers; the server answers with every candidate in the SDP
 (aiortc gathers before answering) and takes the browser's trickled candidates.
 Each of the offer's transceivers gets a ForwardTrack, named by kind in offer
-order: "audio", "video", then "audio2" for a second audio transceiver (a
-pupil's, for the voice of whoever has the floor).
+order: "audio", "video", then "audio2" for a second audio transceiver (an
+audience member's, for the voice of whoever has the floor).
 
-With `codecs` (lesson rooms), the peer receives encoded frames instead of
+With `codecs` (broadcast rooms), the peer receives encoded frames instead of
 decoded ones and answers with only those codecs (signaling.media.encoded).
 """
 

@@ -32,7 +32,9 @@ class Level:
 AUDIO_ONLY = Level("audio")
 
 
-def consultation_levels(max_bitrate: int | None = None) -> tuple[Level, ...]:
+def call_levels(max_bitrate: int | None = None) -> tuple[Level, ...]:
+    """A call's levels: the server re-encodes what it sends, so the picture
+    can shrink step by step."""
     cap = max_bitrate or settings.VIDEO_MAX_BITRATE
     return (
         Level("high", 320, 240, 15, cap),
@@ -42,9 +44,9 @@ def consultation_levels(max_bitrate: int | None = None) -> tuple[Level, ...]:
     )
 
 
-# A lesson forwards the teacher's frames as they are: a pupil has them all or
-# none (low-data mode: sound and still pictures).
-LESSON_LEVELS = (Level("high", 320, 240, 15, 250_000), AUDIO_ONLY)
+# A broadcast forwards the presenter's frames as they are: an audience member
+# has them all or none (low-data mode: sound and still pictures).
+BROADCAST_LEVELS = (Level("high", 320, 240, 15, 250_000), AUDIO_ONLY)
 
 BAD_LOSS = 0.10
 GOOD_LOSS = 0.02

@@ -1,11 +1,12 @@
-"""Records a lesson to a WebM file: the teacher's video as it arrives (the
-encoded VP8 frames are written unchanged, never decoded) and one audio track
-mixing the teacher's voice with the voice of the pupil who has the floor
-(decoded, mixed and encoded once to Opus). On stop it also writes the audio
-alone to a small Ogg file, for pupils on a weak link.
+"""Records a broadcast (classrooms' lessons) to a WebM file: the presenter's
+video as it arrives (the encoded VP8 frames are written unchanged, never
+decoded) and one audio track mixing the presenter's voice with the voice of the
+audience member who has the floor (decoded, mixed and encoded once to Opus). On
+stop it also writes the audio alone to a small Ogg file, for an audience on a
+weak link.
 
 Timestamps come from the server's clock since the recording started, so the
-file keeps the lesson's real duration even when the teacher rejoins or the
+file keeps the broadcast's real duration even when the presenter rejoins or the
 floor changes hands.
 """
 
@@ -79,8 +80,8 @@ def _mix(chunks: list[array]) -> bytes:
     return mixed.tobytes()
 
 
-class LessonRecorder:
-    """A tap of a LessonMediaRouter (router.tap(recorder)); start() then stop()."""
+class BroadcastRecorder:
+    """A tap of a BroadcastMediaRouter (router.tap(recorder)); start() then stop()."""
 
     def __init__(self, router, path: Path, *, on_finished=None):
         self.router = router
@@ -95,7 +96,7 @@ class LessonRecorder:
         self.video.width, self.video.height, self.video.pix_fmt = 320, 240, "yuv420p"
         self.audio = self.container.add_stream("libopus", rate=RATE)
         self.audio.layout = "mono"
-        self.voices = {"teacher": _Voice(), "floor": _Voice()}
+        self.voices = {"presenter": _Voice(), "floor": _Voice()}
         self.video_track = None
         self.video_task: asyncio.Task | None = None
         self.mixer: asyncio.Task | None = None
@@ -111,7 +112,7 @@ class LessonRecorder:
         self.mixer = asyncio.ensure_future(self._mix())
 
     def rewire(self) -> None:
-        """Follow the router: the current teacher's picture and voice, and the floor."""
+        """Follow the router: the current presenter's picture and voice, and the floor."""
         for who, voice in self.voices.items():
             wanted = self._origin(who, "audio")
             if wanted is not voice.track:
@@ -119,15 +120,15 @@ class LessonRecorder:
                 voice.track = wanted
                 if wanted is not None:
                     voice.task = asyncio.ensure_future(self._read_voice(voice, self.router.source(who, "audio")))
-        wanted = self._origin("teacher", "video")
+        wanted = self._origin("presenter", "video")
         if wanted is not self.video_track:
             if self.video_task is not None:
                 self.video_task.cancel()
             self.video_track = wanted
-            self.video_task = asyncio.ensure_future(self._read_video(self.router.source("teacher", "video"))) if wanted else None
+            self.video_task = asyncio.ensure_future(self._read_video(self.router.source("presenter", "video"))) if wanted else None
 
     def _origin(self, who: str, kind: str):
-        peer = self.router.teacher if who == "teacher" else self.router.participants.get(self.router.floor or "")
+        peer = self.router.presenter if who == "presenter" else self.router.participants.get(self.router.floor or "")
         return peer.incoming.get(kind) if peer is not None else None
 
     @staticmethod

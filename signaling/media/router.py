@@ -1,10 +1,11 @@
 """A room's media router: who receives whose tracks.
 
-Consultations pair two sides: each participant receives the media of the most
-recent participant of the other side (the doctor sees the station's device,
-the station sees the doctor). Audio-only stops video both ways for that
-participant. Lessons (signaling.media.lesson) fan the teacher out to every
-pupil. One router per room, in this process (`routers`).
+Calls (RoomMediaRouter) pair two sides: each participant receives the media of
+the most recent participant of the other side (in a consultation the doctor
+sees the station's device, the station sees the doctor). Audio-only stops video
+both ways for that participant. Broadcasts (signaling.media.broadcast) fan the
+presenter out to every audience member. One router per room, in this process
+(`routers`).
 """
 
 import asyncio
@@ -12,7 +13,7 @@ import logging
 
 from signaling.media.encoded import SenderControl
 from signaling.media.peer import KINDS, ParticipantPeer
-from signaling.media.quality import Level, LinkAdapter, consultation_levels
+from signaling.media.quality import Level, LinkAdapter, call_levels
 from signaling.media.relay import BoundedRelay
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class MediaRouter:
             self._rewire()
 
     def set_low_data(self, participant_id: str, low_data: bool) -> None:
-        """Lesson rooms only; a consultation has no still pictures."""
+        """Broadcast rooms only; a call has no still pictures."""
 
     async def leave(self, participant_id: str) -> None:
         self.quality_listeners.pop(participant_id, None)
@@ -167,14 +168,16 @@ async def _fresh_loss(peer: ParticipantPeer, sender) -> float | None:
 
 
 class RoomMediaRouter(MediaRouter):
+    """A call's router: two sides, decoded and re-encoded through a BoundedRelay."""
+
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
         super().__init__(room_id, ice_servers=ice_servers)
         self.relay = BoundedRelay()
-        self.recorder = None  # a CallRecorder while the call is recorded (signaling.consultation_recording)
+        self.recorder = None  # a CallRecorder while the call is recorded (signaling.call_recording)
         self.recording_lock = asyncio.Lock()  # one start or stop at a time
 
     def _levels_for(self, peer: ParticipantPeer) -> tuple[Level, ...]:
-        return consultation_levels()
+        return call_levels()
 
     def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
         if level.video:
@@ -185,7 +188,7 @@ class RoomMediaRouter(MediaRouter):
     async def leave(self, participant_id: str) -> None:
         await super().leave(participant_id)
         if self.recorder is not None and self.recorder.orphaned:
-            await self.stop_recording()  # the doctor, who controls it, has gone
+            await self.stop_recording()  # the side that controls it has gone
 
     async def close(self) -> None:
         await super().close()

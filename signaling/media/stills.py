@@ -1,7 +1,8 @@
-"""Still pictures of the teacher for pupils in low-data mode: while any pupil
-is in that mode, the room decodes the teacher's video once (not per pupil) and
-keeps a small JPEG of the latest picture, renewed every `interval` seconds.
-Consumers send it over the room socket (`still` messages)."""
+"""Still pictures of a broadcast's presenter for audience members in low-data
+mode: while any of them is in that mode, the room decodes the presenter's video
+once (not per member) and keeps a small JPEG of the latest picture, renewed
+every `interval` seconds. Consumers send it over the room socket (`still`
+messages)."""
 
 import asyncio
 import logging
@@ -16,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 class StillPictures:
-    """A tap of a LessonMediaRouter: router.tap(stills) ... stills.close()."""
+    """A tap of a BroadcastMediaRouter: router.tap(stills) ... stills.close()."""
 
     def __init__(self, router, *, interval: float, width: int = 320, quality: int = 8):
         self.router = router
@@ -31,14 +32,14 @@ class StillPictures:
         self._task: asyncio.Task | None = None
 
     def rewire(self) -> None:
-        teacher = self.router.teacher
-        wanted = teacher.incoming.get("video") if teacher is not None else None
+        presenter = self.router.presenter
+        wanted = presenter.incoming.get("video") if presenter is not None else None
         if wanted is self._track:
             return
         if self._task is not None:
             self._task.cancel()
         self._track = wanted
-        self._task = asyncio.ensure_future(self._read(self.router.source("teacher", "video"))) if wanted else None
+        self._task = asyncio.ensure_future(self._read(self.router.source("presenter", "video"))) if wanted else None
 
     async def _read(self, subscription) -> None:
         if subscription is None:

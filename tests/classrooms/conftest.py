@@ -72,13 +72,13 @@ def pupils(school_class, point):
     nam = make_pupil(commune, "Nông Văn Nam", phone="+84912100002", consent=True, point=point)
     lan = make_pupil(commune, "Lường Thị Lan", username="pupil_phucthuan_3", phone="+84912100003", point=point)
     for pupil in (mai, nam, lan):
-        actions.enrol(pupil, school_class)
+        actions.enrol(pupil=pupil, school_class=school_class)
     return mai, nam, lan
 
 
 @pytest.fixture
 def scheduled(school_class, pupils):
-    actions.schedule_term(school_class)
+    actions.schedule_term(school_class=school_class)
     return school_class
 
 
@@ -91,6 +91,6 @@ def other_class(school, frozen_now, pilot, point):
     )
     TimetableEntry.objects.create(school_class=school_class, weekday=1, start_time=time(9), duration_minutes=45)
     outsider = make_pupil(school.commune, "Triệu Văn Páo", username="pupil_other", point=point, grade=7)
-    actions.enrol(outsider, school_class)
-    actions.schedule_term(school_class)
+    actions.enrol(pupil=outsider, school_class=school_class)
+    actions.schedule_term(school_class=school_class)
     return school_class

@@ -21,13 +21,13 @@ from tests.conftest import HCM, at
 def changed_term(scheduled, teacher):
     """A moved lesson, a cancelled one, one moved then cancelled, an extra one and a cancelled extra one."""
     lesson = lambda start: Lesson.objects.get(starts_at=start)  # noqa: E731
-    actions.move_lesson(lesson(at(MONDAYS[1], 8)), at(MONDAYS[1] + timedelta(days=1), 15, 30), teacher.user)
-    actions.cancel_lesson(lesson(at(THURSDAYS[1], 14)), teacher.user)
-    twice = actions.move_lesson(lesson(at(MONDAYS[2], 8)), at(MONDAYS[2], 10), teacher.user)
-    actions.cancel_lesson(twice, teacher.user)
-    actions.add_lesson(scheduled, at(MONDAYS[3] + timedelta(days=5), 9), teacher.user)  # a Saturday
-    dropped = actions.add_lesson(scheduled, at(MONDAYS[4] + timedelta(days=2), 9), teacher.user)
-    actions.cancel_lesson(dropped, teacher.user)
+    actions.move_lesson(lesson=lesson(at(MONDAYS[1], 8)), new_start=at(MONDAYS[1] + timedelta(days=1), 15, 30), by=teacher.user)
+    actions.cancel_lesson(lesson=lesson(at(THURSDAYS[1], 14)), by=teacher.user)
+    twice = actions.move_lesson(lesson=lesson(at(MONDAYS[2], 8)), new_start=at(MONDAYS[2], 10), by=teacher.user)
+    actions.cancel_lesson(lesson=twice, by=teacher.user)
+    actions.add_lesson(school_class=scheduled, start=at(MONDAYS[3] + timedelta(days=5), 9), by=teacher.user)  # a Saturday
+    dropped = actions.add_lesson(school_class=scheduled, start=at(MONDAYS[4] + timedelta(days=2), 9), by=teacher.user)
+    actions.cancel_lesson(lesson=dropped, by=teacher.user)
     return scheduled
 
 

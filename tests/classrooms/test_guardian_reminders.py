@@ -33,7 +33,7 @@ def test_every_lesson_of_the_term_gets_a_reminder_per_opted_in_guardian(schedule
         ("reminder", NAM_PHONE, "pending", at(MONDAYS[0], 7), 0),
     ]  # Lan's guardian has not agreed
     assert Reminder.objects.filter(source=notifications.SOURCE).count() == 2 * 10
-    actions.schedule_term(scheduled)
+    actions.schedule_term(school_class=scheduled)
     assert Reminder.objects.filter(source=notifications.SOURCE).count() == 2 * 10
     body = notifications.messages_of(first).get(recipient=MAI_PHONE).body
     assert re.fullmatch(r"THCS Phuc Thuan: nhac Mai co buoi hoc Toan luc 08:00 ngay 30/11\. Neu con nghi, tra loi H [0-9]{4}\.", body)
@@ -42,14 +42,14 @@ def test_every_lesson_of_the_term_gets_a_reminder_per_opted_in_guardian(schedule
 def test_the_reminder_time_is_set_per_class(school_class, pupils):
     school_class.reminder_minutes_before = 24 * 60
     school_class.save()
-    actions.schedule_term(school_class)
+    actions.schedule_term(school_class=school_class)
     thursday = Lesson.objects.get(starts_at=at(THURSDAYS[0], 14))
     assert {due for _, _, _, due, _ in sms(thursday)} == {at(THURSDAYS[0] - timedelta(days=1), 14)}
 
 
 def test_moving_withdraws_the_old_reminders_and_tells_the_guardians(scheduled, teacher):
     lesson = Lesson.objects.get(starts_at=at(MONDAYS[1], 8))
-    actions.move_lesson(lesson, at(MONDAYS[1], 15), teacher.user)
+    actions.move_lesson(lesson=lesson, new_start=at(MONDAYS[1], 15), by=teacher.user)
     assert [s for _, _, s, _, v in sms(lesson) if v == 0] == ["withdrawn", "withdrawn"]
     assert [(p, to, due) for p, to, _, due, v in sms(lesson) if v == 1] == [
         ("moved", MAI_PHONE, at(MONDAYS[0], 7)), ("moved", NAM_PHONE, at(MONDAYS[0], 7)),  # 06:00 is night: at 07:00
@@ -62,38 +62,38 @@ def test_moving_withdraws_the_old_reminders_and_tells_the_guardians(scheduled, t
 
 def test_cancelling_withdraws_the_reminders_and_sends_a_notice(scheduled, teacher):
     lesson = Lesson.objects.get(starts_at=at(MONDAYS[1], 8))
-    actions.cancel_lesson(lesson, teacher.user)
+    actions.cancel_lesson(lesson=lesson, by=teacher.user)
     assert [(p, s) for p, _, s, _, v in sms(lesson)] == [("cancelled", "pending")] * 2 + [("reminder", "withdrawn")] * 2
     assert "da huy" in notifications.messages_of(lesson).filter(purpose="cancelled").first().body
 
 
 def test_an_extra_lesson_is_announced(scheduled, teacher):
-    extra = actions.add_lesson(scheduled, at(MONDAYS[1] + timedelta(days=5), 9), teacher.user)
+    extra = actions.add_lesson(school_class=scheduled, start=at(MONDAYS[1] + timedelta(days=5), 9), by=teacher.user)
     assert [p for p, _, _, _, _ in sms(extra)] == ["added", "added", "reminder", "reminder"]
 
 
 def test_siblings_in_one_class_share_one_sms(school_class, pupils):
     sister = make_pupil(school_class.school.commune, "Hoàng Thị Hoa", phone=MAI_PHONE, consent=True)
-    actions.enrol(sister, school_class)
-    actions.schedule_term(school_class)
+    actions.enrol(pupil=sister, school_class=school_class)
+    actions.schedule_term(school_class=school_class)
     first = Lesson.objects.order_by("starts_at").first()
     [to_mai] = notifications.messages_of(first).filter(recipient=MAI_PHONE)
     assert "nhac Hoa, Mai co buoi hoc" in to_mai.body
-    actions.unenrol(sister.enrolments.get())
+    actions.unenrol(enrolment=sister.enrolments.get())
     assert notifications.messages_of(first).get(recipient=MAI_PHONE).status == "pending"  # Mai is still in the class
 
 
 def test_enrolling_later_adds_reminders_and_unenrolling_withdraws_them(scheduled):
     newcomer = make_pupil(scheduled.school.commune, "Lý Văn Tú", phone="+84912100009", consent=True)
-    enrolment = actions.enrol(newcomer, scheduled)
+    enrolment = actions.enrol(pupil=newcomer, school_class=scheduled)
     assert Reminder.objects.filter(recipient="+84912100009", status="pending").count() == 10
-    actions.unenrol(enrolment)
+    actions.unenrol(enrolment=enrolment)
     assert set(Reminder.objects.filter(recipient="+84912100009").values_list("status", flat=True)) == {"withdrawn"}
 
 
 def test_no_sms_without_consent_or_to_an_opted_out_number(school_class, pupils):
     SmsOptOut.objects.create(number=NAM_PHONE)
-    actions.schedule_term(school_class)
+    actions.schedule_term(school_class=school_class)
     assert set(Reminder.objects.filter(source=notifications.SOURCE).values_list("recipient", flat=True)) == {MAI_PHONE}
 
 
@@ -122,11 +122,11 @@ def test_through_the_stub_a_moved_lesson_gets_one_notice_and_one_reminder_per_gu
             pass
 
     try:
-        lesson = actions.add_lesson(school_class, at(today, 13), teacher.user)
+        lesson = actions.add_lesson(school_class=school_class, start=at(today, 13), by=teacher.user)
         run_worker()  # the two "added" notices
         # Mai's reminder was being sent when the lesson moved (its outcome unknown): the move cannot withdraw it.
         Reminder.objects.filter(source_id=lesson.pk, purpose="reminder", recipient=MAI_PHONE).update(needs_reconcile=True)
-        actions.move_lesson(lesson, at(today, 15), teacher.user)
+        actions.move_lesson(lesson=lesson, new_start=at(today, 15), by=teacher.user)
         run_worker()  # the two "moved" notices
         frozen_now.set(at(today, 12))
         run_worker()  # the old reminders' time: nothing goes out

@@ -88,7 +88,7 @@ def test_siblings_in_one_class_share_one_reference_and_one_notice_covers_both(cl
     sister = make_pupil(scheduled.school.commune, "Hoàng Thị Lụa", phone=GUARDIAN, consent=True)
     sister.sms_consent_at = timezone.now()
     sister.save()
-    actions.enrol(sister, scheduled)
+    actions.enrol(pupil=sister, school_class=scheduled)
     lesson = Lesson.objects.filter(school_class=scheduled).order_by("starts_at").first()
     sms = went(lesson, GUARDIAN)
     frozen_now.set(MONDAY_MORNING + timedelta(hours=1, minutes=5))
@@ -99,7 +99,7 @@ def test_siblings_in_one_class_share_one_reference_and_one_notice_covers_both(cl
 
 def test_a_cancelled_lessons_reference_is_closed(client, two_lessons, teacher):
     maths, maths_sms = two_lessons["maths"]
-    actions.cancel_lesson(maths, teacher.user)
+    actions.cancel_lesson(lesson=maths, by=teacher.user)
     reply(client, GUARDIAN, f"H {code_in(maths_sms)}")
     assert AbsenceNotice.objects.count() == 0
     # The literature lesson is now the phone's only open item.
@@ -113,3 +113,13 @@ def test_the_teacher_sees_who_was_reported_absent(client, two_lessons, teacher):
     client.force_login(teacher.user)
     page = client.get(f"/classes/{maths.school_class_id}/").content.decode()
     assert re.search(r'class="absences" data-lesson="%d">[^<]*Hoàng Thị Mai' % maths.pk, page)
+
+
+def test_a_guardian_who_writes_something_else_gets_the_schools_help_not_the_clinics(client, two_lessons):
+    from classrooms.replies import HELP_TEXT as SCHOOL_HELP
+    from telecare.outbox_source import HELP_TEXT as CLINIC_HELP
+
+    reply(client, GUARDIAN, "con toi bi om")
+    [help_reply] = Reminder.objects.filter(recipient=GUARDIAN, purpose="help")
+    assert help_reply.body == SCHOOL_HELP != CLINIC_HELP
+    assert "nha truong" in help_reply.body and "tram y te" not in help_reply.body

@@ -78,7 +78,7 @@ def test_people_outside_the_class_get_a_clear_403(client, other_class, stranger,
         "unenrolled pupil": lambda: pupils[0].user,
     }[who]()
     if who == "unenrolled pupil":
-        actions.unenrol(Enrolment.objects.get(pupil=pupils[0], school_class=lesson.school_class))
+        actions.unenrol(enrolment=Enrolment.objects.get(pupil=pupils[0], school_class=lesson.school_class))
     client.force_login(user)
     response = client.get(lesson.room_url())
     assert response.status_code == 403
@@ -103,7 +103,7 @@ def test_the_page_needs_a_login(client, lesson):
 
 
 def test_a_cancelled_lesson_says_so_and_opens_no_room(client, teacher, lesson):
-    actions.cancel_lesson(lesson, teacher.user)
+    actions.cancel_lesson(lesson=lesson, by=teacher.user)
     client.force_login(teacher.user)
     html = client.get(lesson.room_url()).content.decode()
     assert "Buổi học này đã bị hủy." in html and "lesson.js" not in html
@@ -111,9 +111,9 @@ def test_a_cancelled_lesson_says_so_and_opens_no_room(client, teacher, lesson):
 
 def test_an_ended_lesson_says_so_and_opens_no_room(client, teacher, lesson, frozen_now):
     frozen_now.set(lesson.starts_at)
-    actions.start_lesson(lesson, teacher.user)
+    actions.start_lesson(lesson=lesson, user=teacher.user)
     frozen_now.set(lesson.starts_at + timedelta(minutes=40))
-    actions.end_lesson(lesson, teacher.user)
+    actions.end_lesson(lesson=lesson, user=teacher.user)
     client.force_login(teacher.user)
     html = client.get(lesson.room_url()).content.decode()
     assert "Buổi học đã kết thúc." in html and "lesson.js" not in html

@@ -92,7 +92,7 @@ async def test_only_the_teacher_and_enrolled_pupils_enter(lesson, teacher, pupil
 async def test_a_cancelled_lesson_and_one_not_open_yet_refuse(lesson, teacher, pupils, frozen_now):
     later = await sync_to_async(Lesson.objects.filter(school_class_id=lesson.school_class_id, starts_at__gt=lesson.starts_at).first)()
     assert await refused(pupils[0].user, later.room_id) == ("not_open_yet", 4403)
-    await sync_to_async(actions.cancel_lesson)(later, teacher.user)
+    await sync_to_async(actions.cancel_lesson)(lesson=later, by=teacher.user)
     assert await refused(pupils[0].user, later.room_id) == ("cancelled", 4404)
 
 
@@ -104,7 +104,7 @@ async def test_a_pupil_unenrolled_mid_lesson_is_put_out(lesson, teacher, pupils)
     mai = await Socket(pupils[0].user, lesson.room_id).open()
     await mai.join()
     enrolment = await sync_to_async(Enrolment.objects.get)(pupil=pupils[0], school_class_id=lesson.school_class_id, ended_at=None)
-    await sync_to_async(actions.unenrol)(enrolment)
+    await sync_to_async(actions.unenrol)(enrolment=enrolment)
     error = await mai.next("error")
     assert error["code"] == "unenrolled"
     assert await mai.closed() == 4403

@@ -71,13 +71,13 @@ def test_the_teacher_moves_cancels_and_adds_lessons_from_the_class_page(client, 
 def _hold_lesson(lesson, teacher, pupils, frozen_now):
     mai, nam, lan = pupils
     frozen_now.set(lesson.starts_at)
-    actions.start_lesson(lesson, teacher.user)
-    [mai_row] = actions.mark_joined(lesson, [mai], "own")
-    actions.mark_joined(lesson, [nam], "device")
+    actions.start_lesson(lesson=lesson, user=teacher.user)
+    [mai_row] = actions.mark_joined(lesson=lesson, pupils=[mai], via="own")
+    actions.mark_joined(lesson=lesson, pupils=[nam], via="device")
     frozen_now.set(lesson.starts_at + timedelta(minutes=20))
-    actions.mark_left([mai_row])
+    actions.mark_left(attendance_ids=[mai_row])
     frozen_now.set(lesson.starts_at + timedelta(minutes=45))
-    actions.end_lesson(lesson, teacher.user)
+    actions.end_lesson(lesson=lesson, user=teacher.user)
 
 
 def test_attendance_shows_on_the_class_page_and_in_the_csv(client, scheduled, teacher, pupils, frozen_now):

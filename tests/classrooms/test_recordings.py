@@ -44,7 +44,7 @@ def test_others_and_unenrolled_pupils_get_404(client, recording, pupils, other_c
         assert client.get(f"/recordings/{recording.pk}/").status_code == 404
         assert client.get(f"/recordings/{recording.pk}/video/").status_code == 404
     mai = pupils[0]
-    actions.unenrol(mai.enrolments.get())
+    actions.unenrol(enrolment=mai.enrolments.get())
     client.force_login(mai.user)
     assert client.get(f"/recordings/{recording.pk}/video/").status_code == 404
     client.logout()

@@ -82,7 +82,7 @@ def lesson_now(pilot):
             user=make_user(f"pupil_phucthuan_{number}"), full_name=name, grade=6, commune=commune,
             guardian_name="Phụ huynh " + name.split()[-1],
         )
-        actions.enrol(pupil, school_class)
+        actions.enrol(pupil=pupil, school_class=school_class)
         pupils.append(pupil)
     now = timezone.now()
     lesson = Lesson.objects.create(school_class=school_class, starts_at=now, ends_at=now + timedelta(minutes=45))

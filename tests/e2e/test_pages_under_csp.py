@@ -70,7 +70,7 @@ def district(live_stack, pilot, doctor_all_week, station_worker, patient):  # no
                                               term_start=today - timedelta(days=7), term_end=today + timedelta(days=60))
     pupil = Pupil.objects.create(user=make_user("pupil_phucthuan_1"), full_name="Hoàng Thị Mai", grade=6, commune=commune,
                                  guardian_name="Hoàng Văn Bình", guardian_phone="+84912100001", sms_consent=True)
-    lessons.enrol(pupil, school_class)
+    lessons.enrol(pupil=pupil, school_class=school_class)
     feeds.renew_feed(school_class)
     lesson = Lesson.objects.create(school_class=school_class, starts_at=now, ends_at=now + timedelta(minutes=45))
     past = Lesson.objects.create(school_class=school_class, starts_at=now - timedelta(days=2),

@@ -104,7 +104,7 @@ def district(client, frozen_now, pilot, doctor, station_worker, school_class, pu
     assert client.get(f"/patients/{patient.pk}/").status_code == 200
     client.logout()
 
-    schedule_term(school_class)  # lessons, and the reminders to guardians who agreed
+    schedule_term(school_class=school_class)  # lessons, and the reminders to guardians who agreed
 
     district.feeds = [feeds.renew_feed(owner) for owner in (doctor, station, patient, school_class)]
     district.names = [patient.full_name, patient.relative_name]

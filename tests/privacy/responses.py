@@ -34,7 +34,7 @@ def served(client, frozen_now, settings, tmp_path, doctor, station_worker, patie
                                     size_bytes=len(WEBM), stopped_by=doctor.user)
     from classrooms import actions as lessons
 
-    lessons.schedule_term(school_class)
+    lessons.schedule_term(school_class=school_class)
     lesson = Lesson.objects.filter(school_class=school_class).order_by("starts_at").first()
     (tmp_path / "lessons").mkdir()
     (tmp_path / "lessons" / "a.webm").write_bytes(WEBM)

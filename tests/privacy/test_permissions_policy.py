@@ -32,7 +32,7 @@ def test_every_other_response_denies_them(served):
 def test_a_room_page_refused_gets_no_devices(client, school_class, stranger):  # noqa: F811
     from classrooms.actions import schedule_term
 
-    schedule_term(school_class)
+    schedule_term(school_class=school_class)
     client.force_login(stranger)
     response = client.get(school_class.lessons.first().room_url())
     assert response.status_code == 403

@@ -1,4 +1,4 @@
-"""Lesson participants as Python programs, talking to a LessonMediaRouter
+"""Lesson participants as Python programs, talking to a BroadcastMediaRouter
 directly (offer in, answer out) or through the room socket.
 
 A pupil offers audio (sendrecv), video (recvonly) and a second audio

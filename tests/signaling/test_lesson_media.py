@@ -9,13 +9,13 @@ import time
 import pytest
 from aiortc.codecs import vpx
 
-from signaling.media.lesson import LessonMediaRouter
+from signaling.media.broadcast import BroadcastMediaRouter
 from tests.signaling.lesson_client import LessonClient
 
 
 @pytest.fixture
 async def lesson():
-    router = LessonMediaRouter("lesson-room-under-test", ice_servers=[])
+    router = BroadcastMediaRouter("lesson-room-under-test", ice_servers=[])
     clients: list[LessonClient] = []
 
     async def join(participant_id: str, side: str, **options) -> LessonClient:
@@ -94,7 +94,7 @@ async def test_a_late_pupil_gets_a_picture_within_a_second(lesson):
     late = await join("p2", "pupil", encoded_only=True)
     assert await late.wait_for("video", 1, timeout=5) >= 1
     assert late.first_video_at - started < 1.0
-    video = router.fanouts[router.teacher.incoming["video"]]
+    video = router.fanouts[router.presenter.incoming["video"]]
     assert video.keyframe_requests_sent >= 1
 
 
@@ -120,18 +120,18 @@ async def test_thirty_pupils_on_one_lesson_all_receive_frames(lesson):
     for pupil in pupils:
         assert await pupil.wait_for("video", 15) >= 15
         assert await pupil.wait_for("audio", 25) >= 25
-    assert len(router.fanouts[router.teacher.incoming["video"]].subscribers) == 30
+    assert len(router.fanouts[router.presenter.incoming["video"]].subscribers) == 30
 
 
 async def test_the_recording_holds_the_teachers_picture_and_the_mixed_voices_for_the_lessons_duration(lesson, tmp_path):
     import av
 
-    from signaling.media.recording import LessonRecorder
+    from signaling.media.recording import BroadcastRecorder
 
     router, join = lesson
     await join("t", "teacher")
     await join("p1", "pupil")
-    recorder = LessonRecorder(router, tmp_path / "lesson.webm")
+    recorder = BroadcastRecorder(router, tmp_path / "lesson.webm")
     recorder.start()
     await asyncio.sleep(1.5)
     router.give_floor("p1")  # the recorder follows the floor

@@ -5,7 +5,7 @@ test_weak_links.py and test_link_adapter.py)."""
 import pytest
 
 from signaling.media import router as media
-from signaling.media.quality import AUDIO_ONLY, consultation_levels
+from signaling.media.quality import AUDIO_ONLY, call_levels
 from tests.signaling.test_reconnect import caller, live, open_socket  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +26,7 @@ async def test_a_step_down_is_told_to_both_sides(room_app, live, doctor, station
         assert (told["level"], told["video"], told["reason"]) == ("audio", False, "loss")
         other = await doctor_call.message("participant-quality")
         assert other["id"] == station_id and other["quality"]["level"] == "audio"
-        await listener(consultation_levels(300_000)[2], "recovered")
+        await listener(call_levels(300_000)[2], "recovered")
         told = await station_call.message("quality")
         assert (told["level"], told["width"], told["height"], told["fps"]) == ("low", 160, 120, 7)
     finally:

@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from signaling.media import quality
 from signaling.media.encoded import request_keyframe
-from signaling.media.lesson import LessonMediaRouter
+from signaling.media.broadcast import BroadcastMediaRouter
 from signaling.media.router import RoomMediaRouter
 from tests.signaling.call_client import SyntheticCamera, SyntheticMicrophone
 from tests.signaling.lossy_relay import LossyRelay, Shape, without_candidates
@@ -197,7 +197,7 @@ async def test_a_thin_link_gets_a_smaller_picture(call, settings):
 
 async def test_a_pupil_on_a_weak_link_drops_to_sound_and_stills(call):
     start, keep = call
-    router, relay = await start(LessonMediaRouter)
+    router, relay = await start(BroadcastMediaRouter)
     router.still_seconds = 0.5
     told = []
 

@@ -3,6 +3,7 @@ from datetime import timedelta
 import pytest
 
 from telecare import actions
+from telecare.availability import free_slots
 from telecare.errors import InPast, NotAllowed, NotChangeable, PatientBusy, SlotNotOffered, SlotTaken, TooEarly, TooFarAhead
 from telecare.models import Consultation, Leave
 from tests.conftest import MONDAY_MORNING, at, make_patient
@@ -98,7 +99,7 @@ def test_rescheduling_keeps_the_uid_and_raises_the_sequence(doctor, patient, sta
     assert moved.status == Consultation.Status.RESCHEDULED
     assert (moved.starts_at, moved.ends_at) == (at(MONDAY, 10), at(MONDAY, 10, 20))
     # The old slot is free again, and moving within its own slot is no clash with itself.
-    assert at(MONDAY, 9) in [s.start for s in doctor.free_slots(MONDAY, MONDAY)]
+    assert at(MONDAY, 9) in [s.start for s in free_slots(doctor, MONDAY, MONDAY)]
 
 
 def test_rescheduling_onto_a_taken_slot_is_refused_and_changes_nothing(doctor, patient, station_worker, frozen_now):

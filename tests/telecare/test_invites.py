@@ -9,7 +9,7 @@ import vobject
 
 from booking.ical import build_invite
 from telecare import actions
-from telecare.notifications import consultation_event
+from telecare.calendar_events import consultation_event
 from tests.conftest import MONDAY_MORNING, at
 
 MONDAY = MONDAY_MORNING.date()

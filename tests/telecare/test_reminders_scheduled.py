@@ -7,7 +7,7 @@ from django.db import transaction
 
 from booking.models import Reminder, ReplyReference, SmsOptOut
 from booking.sms_text import is_gsm7, prepare, segments
-from telecare import actions, notifications
+from telecare import actions, notifications, sms_texts
 from tests.conftest import MONDAY_MORNING, at, make_patient
 
 MONDAY = MONDAY_MORNING.date()
@@ -52,8 +52,8 @@ def test_every_standard_sms_fits_one_cheap_segment(doctor, station_worker, froze
     station.commune.save()
     patient = make_patient(station, station_worker, name="Nguyễn Thị Phương Khuyến")  # a long given name
     c = book(doctor, patient, station_worker, at(TUESDAY, 9))
-    for purpose in notifications.SMS_TEXTS:
-        text = prepare(notifications.sms_text(purpose, c, ref="9999"), unicode=False)
+    for purpose in sms_texts.SMS_TEXTS:
+        text = prepare(sms_texts.sms_text(purpose, c, ref="9999"), unicode=False)
         assert is_gsm7(text) and segments(text) == ("GSM-7", 1), (purpose, len(text), text)
 
 

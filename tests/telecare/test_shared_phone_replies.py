@@ -163,3 +163,11 @@ def test_codes_are_never_shared_by_two_open_items_of_one_number(doctor, station_
     # A cancelled consultation's code is free again only after it is closed; the open ones stay distinct.
     actions.cancel_consultation(consultation=booked[0], by=station_worker, reason="")
     assert not ReplyReference.objects.filter(source_id=booked[0].pk, closed_at__isnull=True).exists()
+
+
+def test_a_patients_phone_that_writes_something_else_gets_the_clinics_help(client, family):
+    from telecare.outbox_source import HELP_TEXT
+
+    reply(client, OTHER, "toi muon hoi bac si")
+    [answer] = replies_to(OTHER)
+    assert answer.purpose == "help" and answer.body == HELP_TEXT and "tram y te" in answer.body

@@ -57,6 +57,6 @@ class Command(BaseCommand):
         if end - now < timedelta(minutes=5):
             raise CommandError(f"{TEACHER} has another lesson in a few minutes; try again after it.")
         try:
-            return actions.add_lesson(school_class, now, school_class.teacher.user, duration=end - now, now=now)
+            return actions.add_lesson(school_class=school_class, start=now, by=school_class.teacher.user, duration=end - now, now=now)
         except TeacherBusy:
             raise CommandError(f"{TEACHER} is teaching another lesson now; try again when it ends.") from None

@@ -1,12 +1,15 @@
-"""Recording a consultation's call, on the room socket (docs/signaling.md,
-"Recording a consultation"): the doctor's `record` message, and `recording`
-to both sides. Mixed into RoomConsumer; the room kind
-(telecare.rooms.ConsultationRooms) holds the rules (who, the patient's consent)
-and the records, signaling.media.call_recorder writes the file.
+"""Recording a call, on the room socket. A call room pairs two sides and the
+server decodes and re-encodes what each sends the other (telecare's
+consultation rooms are calls: the doctor and the station; docs/signaling.md,
+"Recording a consultation"). The controlling side's `record` message, and
+`recording` to both sides. Mixed into RoomConsumer; the room kind
+(telecare.rooms.ConsultationRooms) holds the rules (who, the consent) and the
+records, signaling.media.call_recorder writes the file.
 
 The recorder lives with the room's media router, so it outlives the socket
-that started it: it stops when the doctor says so, when the doctor has left
-the room for good, or when the call ends; the file is kept in every case."""
+that started it: it stops when the controlling side says so, when nobody of
+that side is left in the room, or when the call ends; the file is kept in every
+case."""
 
 import logging
 
@@ -22,11 +25,13 @@ from signaling.messages import ProtocolError
 log = logging.getLogger(__name__)
 
 
-class ConsultationRecordingMessages:
+class CallRecordingMessages:
+    """The recording messages of RoomConsumer, for call rooms whose kind has a `recording_side`."""
+
     def recording_joined_extras(self) -> dict:
         """What a newcomer's "joined" says about a recording that runs."""
-        if self.kind.lessons:
-            return {}  # lessons say it in "lesson"
+        if self.kind.broadcast:
+            return {}  # broadcasts say it in "lesson" (signaling.broadcast)
         recorder = getattr(media.routers.get(self.room_id), "recorder", None)
         return {"recording": {"on": recorder is not None, "by": recorder.started_by if recorder else None}}
 
@@ -46,11 +51,11 @@ class ConsultationRecordingMessages:
                 await self.stop_recording(router)
 
     async def start_recording(self, router):
-        if router.recorder is not None:  # already running (another tab of the doctor's)
+        if router.recorder is not None:  # already running (started from another tab of this side)
             await self.send(messages.dump("recording", on=True, by=router.recorder.started_by))
             return
         user = self.scope["user"]
-        # Refused without the patient's consent (no_consent): nothing is written.
+        # Refused without consent (no_consent): nothing is written.
         recording_id, path = await database_sync_to_async(self.kind.start_recording)(self.room_id, user)
         try:
             recorder = CallRecorder(router, path, on_finished=self.when_recorded(recording_id))
@@ -72,7 +77,7 @@ class ConsultationRecordingMessages:
 
     def when_recorded(self, recording_id: int):
         """What a finished file does, as a coroutine function that outlives this
-        consumer (the router may stop the recorder after the doctor left)."""
+        consumer (the router may stop the recorder after its starter left)."""
         layer, group, room_id, kind = self.channel_layer, self.group, self.room_id, self.kind
 
         async def recorded(info, by):

@@ -1,14 +1,18 @@
-"""A lesson room's media: the teacher's voice and picture to every pupil; the
-voice of the pupil who has the floor to the teacher and the other pupils.
+"""A broadcast room's media: one presenter sends to an audience. The
+presenter's voice and picture go to every member of the audience; the voice of
+the audience member who has the floor goes to the presenter and the rest of
+the audience. (classrooms' lesson rooms are broadcasts: the teacher presents,
+the pupils are the audience.)
 
 fanout="forward" (the default): every incoming track is read as encoded
 frames and fanned out by signaling.media.fanout: nothing is decoded or encoded
-per pupil. fanout="relay": aiortc's stock MediaRelay, which decodes once and
-encodes once per pupil; kept as the baseline bench/fanout.py measures.
+per audience member. fanout="relay": aiortc's stock MediaRelay, which decodes
+once and encodes once per audience member; kept as the baseline bench/fanout.py
+measures.
 
-Slots of a pupil's peer (docs/signaling.md): "audio" the teacher's voice,
-"video" the teacher's picture, "audio2" the floor. The teacher's "audio"
-carries the floor; their "video" carries nothing.
+Slots of an audience member's peer (docs/signaling.md): "audio" the
+presenter's voice, "video" the presenter's picture, "audio2" the floor. The
+presenter's "audio" carries the floor; their "video" carries nothing.
 """
 
 import asyncio
@@ -20,17 +24,21 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from signaling.media import encoded
 from signaling.media.fanout import FanoutSubscriber, PacketFanout
 from signaling.media.peer import ParticipantPeer
-from signaling.media.quality import LESSON_LEVELS, Level
+from signaling.media.quality import BROADCAST_LEVELS, Level
 from signaling.media.router import MediaRouter
 from signaling.media.stills import StillPictures
 
 log = logging.getLogger(__name__)
 
-TEACHER, PUPIL = "teacher", "pupil"
+# The sides as the room kind names them, on the wire too (docs/signaling.md).
+PRESENTER, AUDIENCE = "teacher", "pupil"
 CODECS = {"audio": "opus", "video": "VP8"}
 
 
-class LessonMediaRouter(MediaRouter):
+class BroadcastMediaRouter(MediaRouter):
+    """A broadcast's router: the presenter to the whole audience, the floor's voice
+    to everyone else; frames forwarded as they arrive (fanout="forward")."""
+
     def __init__(self, room_id: str, *, ice_servers: list[dict], fanout: str = "forward", still_seconds: float = 5.0):
         super().__init__(room_id, ice_servers=ice_servers)
         if fanout not in ("forward", "relay"):
@@ -44,19 +52,19 @@ class LessonMediaRouter(MediaRouter):
         self.low_data: set[str] = set()
         self.taps: list = []  # recorders and still pictures: see tap()
         self.still_seconds = still_seconds
-        self.stills: StillPictures | None = None  # while any pupil is in low-data mode
-        self.recorder = None  # a LessonRecorder while the lesson is recorded (the consumer's)
+        self.stills: StillPictures | None = None  # while any audience member is in low-data mode
+        self.recorder = None  # a BroadcastRecorder while the broadcast is recorded (the consumer's)
 
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
                                on_track=self._track_arrived, on_failed=self._failed,
                                codecs=CODECS if self.forward else None, on_sender=self._sender_added)
 
-    # What the consumer asks of a lesson room.
+    # What the consumer asks of a broadcast room.
     @property
-    def teacher(self) -> ParticipantPeer | None:
-        teachers = [p for p in self.participants.values() if p.side == TEACHER]
-        return teachers[-1] if teachers else None  # a teacher who reloads the page: the latest
+    def presenter(self) -> ParticipantPeer | None:
+        presenters = [p for p in self.participants.values() if p.side == PRESENTER]
+        return presenters[-1] if presenters else None  # a presenter who reloads the page: the latest
 
     def give_floor(self, participant_id: str | None) -> None:
         if participant_id is not None:
@@ -78,10 +86,10 @@ class LessonMediaRouter(MediaRouter):
         self._rewire()
 
     def _levels_for(self, peer: ParticipantPeer):
-        return LESSON_LEVELS if peer.side == PUPIL else None
+        return BROADCAST_LEVELS if peer.side == AUDIENCE else None
 
     def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
-        # A pupil stepped down gets what low-data mode gives: sound and still pictures.
+        # An audience member stepped down gets what low-data mode gives: sound and still pictures.
         peer.auto_audio_only = not level.video
         self._keep_stills()
         self._rewire()
@@ -98,15 +106,15 @@ class LessonMediaRouter(MediaRouter):
             self.stills = None
 
     def source(self, who: str, kind: str):
-        """A subscription to the teacher's ("teacher") or the floor's ("floor")
+        """A subscription to the presenter's ("presenter") or the floor's ("floor")
         track of that kind, for a tap (recorder, still pictures); None if absent."""
-        peer = self.teacher if who == TEACHER else self.participants.get(self.floor or "")
+        peer = self.presenter if who == "presenter" else self.participants.get(self.floor or "")
         track = peer.incoming.get(kind) if peer else None
         return self._subscribe(track) if track is not None else None
 
     def tap(self, tap) -> None:
         """`tap.rewire()` runs whenever the wiring changes, so a recorder can
-        follow the floor and a teacher who rejoins."""
+        follow the floor and a presenter who rejoins."""
         self.taps.append(tap)
         tap.rewire()
 
@@ -130,7 +138,7 @@ class LessonMediaRouter(MediaRouter):
     async def close(self) -> None:
         await super().close()
         if self.recorder is not None:
-            await self.recorder.stop()  # everyone left without ending the lesson: keep what was recorded
+            await self.recorder.stop()  # everyone left without ending the broadcast: keep what was recorded
             self.recorder = None
         for track in list(self.fanouts) + list(self._drains):
             self._forget(track)
@@ -162,7 +170,7 @@ class LessonMediaRouter(MediaRouter):
         return self.relay.subscribe(track)
 
     def _sender_added(self, peer: ParticipantPeer, slot: str, sender) -> None:
-        # A browser that lost the picture asks for a keyframe: the teacher's
+        # A browser that lost the picture asks for a keyframe: the presenter's
         # browser is the only one that can make it.
         def keyframe_requested():
             source = peer.outgoing[slot].source
@@ -172,18 +180,18 @@ class LessonMediaRouter(MediaRouter):
         encoded.on_keyframe_request(sender, keyframe_requested)
 
     def _wanted(self, peer: ParticipantPeer, slot: str) -> MediaStreamTrack | None:
-        teacher = self.teacher
+        presenter = self.presenter
         floor = self.participants.get(self.floor or "")
         floor_voice = floor.incoming.get("audio") if floor is not None and floor is not peer else None
-        if peer.side == TEACHER:
+        if peer.side == PRESENTER:
             return floor_voice if slot == "audio" else None
         if slot == "audio2":
             return floor_voice
-        if teacher is None:
+        if presenter is None:
             return None
         if slot == "video" and (peer.audio_only or peer.auto_audio_only or peer.id in self.low_data):
             return None
-        return teacher.incoming.get(slot)
+        return presenter.incoming.get(slot)
 
     def _rewire(self) -> None:
         for peer in self.participants.values():

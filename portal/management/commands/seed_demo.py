@@ -1,4 +1,5 @@
-"""Demo data of the four Thái Nguyên pilot communes. Safe to run again: rows are
+"""Demo data of the four Thái Nguyên pilot communes, of both domains:
+telecare's here, classrooms' from classrooms.demo. Safe to run again: rows are
 found by their stable keys (slugs, usernames) and brought up to date."""
 
 from datetime import date, time
