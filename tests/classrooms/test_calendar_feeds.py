@@ -13,8 +13,7 @@ from dateutil.rrule import rrulestr
 from booking import feeds
 from classrooms import actions
 from classrooms.models import Lesson
-from tests.classrooms.test_timetable import MONDAYS, THURSDAYS
-from tests.conftest import HCM, at
+from tests.conftest import HCM, MONDAYS, THURSDAYS, at
 
 
 @pytest.fixture

@@ -15,9 +15,7 @@ from booking.sms_text import is_gsm7, prepare, segments
 from booking.worker import OutboxWorker
 from classrooms import actions, notifications
 from classrooms.models import Lesson
-from tests.classrooms.conftest import make_pupil
-from tests.classrooms.test_timetable import MONDAYS, THURSDAYS
-from tests.conftest import at
+from tests.conftest import MONDAYS, THURSDAYS, at, make_pupil
 
 MAI_PHONE, NAM_PHONE = "+84912100001", "+84912100002"
 

@@ -11,11 +11,10 @@ from django.utils import timezone
 from booking.models import Reminder, ReplyReference
 from classrooms import actions, notifications
 from classrooms.models import AbsenceNotice, Lesson
-from tests.classrooms.conftest import make_pupil
-from tests.conftest import MONDAY_MORNING
+from tests.conftest import MONDAY_MORNING, make_pupil
 from tests.sms_webhooks import reply
 
-GUARDIAN = "+84912100001"  # Mai's guardian (tests.classrooms.conftest.pupils)
+GUARDIAN = "+84912100001"  # Mai's guardian (tests.conftest.pupils)
 NAMS_GUARDIAN = "+84912100002"
 
 

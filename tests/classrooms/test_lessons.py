@@ -10,8 +10,7 @@ from channels.layers import get_channel_layer
 from classrooms import actions
 from classrooms.errors import InPast, NotAllowed, NotChangeable, NotOpenYet, NotStarted, TeacherBusy
 from classrooms.models import Attendance, Enrolment, Lesson
-from tests.classrooms.test_timetable import MONDAYS
-from tests.conftest import MONDAY_MORNING, at, make_user
+from tests.conftest import MONDAY_MORNING, MONDAYS, at, make_user
 
 TUESDAY = MONDAYS[0] + timedelta(days=1)
 

@@ -8,8 +8,7 @@ from django.utils.translation import gettext, override
 
 from classrooms import actions
 from classrooms.models import Lesson, Recording
-from tests.classrooms.test_timetable import MONDAYS
-from tests.conftest import at, make_user
+from tests.conftest import MONDAYS, at, make_user
 
 
 def first_lesson():

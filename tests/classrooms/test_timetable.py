@@ -9,11 +9,8 @@ from django.db import IntegrityError, transaction
 from classrooms import actions
 from classrooms.models import Holiday, Lesson, Pupil, TimetableEntry
 from classrooms.timetable import occurrences, rule_dates
-from tests.conftest import at
+from tests.conftest import MONDAYS, THURSDAYS, at
 
-MONDAYS = [date(2026, 11, 30), date(2026, 12, 7), date(2026, 12, 14), date(2026, 12, 21), date(2026, 12, 28), date(2027, 1, 4)]
-# 10 December is a school holiday, 31 December New Year's Eve (province-wide).
-THURSDAYS = [date(2026, 12, 3), date(2026, 12, 17), date(2026, 12, 24), date(2027, 1, 7)]
 
 
 def starts(school_class, **filters):

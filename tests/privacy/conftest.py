@@ -16,7 +16,6 @@ from booking.worker import OutboxWorker
 from classrooms.actions import schedule_term
 from telecare import actions
 from telecare.models import Consultation, Patient
-from tests.classrooms.conftest import point, pupils, school, school_class, school_staff, teacher  # noqa: F401
 from tests.conftest import MONDAY_MORNING, at, make_patient
 from tests.sms_webhooks import reply
 

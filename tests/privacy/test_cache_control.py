@@ -2,7 +2,6 @@
 response (pages, the API, feeds, exports, recordings, errors); static files keep
 whitenoise's caching."""
 
-from tests.classrooms.conftest import point, pupils, school, school_class, school_staff, teacher  # noqa: F401
 from tests.privacy.responses import served  # noqa: F401
 
 

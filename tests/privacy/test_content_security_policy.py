@@ -7,7 +7,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.classrooms.conftest import point, pupils, school, school_class, school_staff, teacher  # noqa: F401
 from tests.privacy.responses import served  # noqa: F401
 
 ROOT = Path(settings.BASE_DIR)

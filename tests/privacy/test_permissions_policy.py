@@ -2,7 +2,6 @@
 room (the teacher shares it); every other page, and a room page refused, may
 use none of them."""
 
-from tests.classrooms.conftest import point, pupils, school, school_class, school_staff, teacher  # noqa: F401
 from tests.privacy.responses import served  # noqa: F401
 
 
