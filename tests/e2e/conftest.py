@@ -2,9 +2,16 @@
 tests/live_server.py, everything on 127.0.0.1."""
 
 import os
+from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
+
+from classrooms import actions as lesson_actions
+from classrooms.models import Lesson, Pupil, School, SchoolClass, Teacher
+from telecare.models import Consultation, WeeklyAvailability
+from tests.conftest import make_user
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -66,3 +73,48 @@ def new_page(browser):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# The live servers read the real clock: these are set around it.
+
+@pytest.fixture
+def consultation(doctor, patient, station_worker):
+    now = timezone.now()
+    return Consultation.objects.create(
+        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
+        reason="Ho", booked_by=station_worker,
+    )
+
+
+@pytest.fixture
+def doctor_all_week(doctor):
+    """The daphne child reads the real clock, so offer slots around it on every day."""
+    doctor.availability.all().delete()
+    for weekday in range(7):
+        WeeklyAvailability.objects.create(doctor=doctor, weekday=weekday, starts_at=time(0), ends_at=time(23, 40), slot_minutes=20)
+    return doctor
+
+
+@pytest.fixture
+def lesson_now(pilot):
+    """Class 6A of teacher_phucthuan with three pupils, and a lesson now: the
+    daphne child reads the real clock."""
+    commune = pilot["phoyen"]["commune"]
+    school = School.objects.create(name="Trường THCS Phúc Thuận", commune=commune)
+    teacher = Teacher.objects.create(user=make_user("teacher_phucthuan", "Hằng", "Nguyễn Thị"), school=school)
+    today = timezone.localdate()
+    school_class = SchoolClass.objects.create(
+        school=school, name="6A", grade=6, subject="Toán", teacher=teacher,
+        term_start=today - timedelta(days=7), term_end=today + timedelta(days=60),
+    )
+    pupils = []
+    for number, name in enumerate(["Hoàng Thị Mai", "Nông Văn Nam", "Lường Thị Lan"], start=1):
+        pupil = Pupil.objects.create(
+            user=make_user(f"pupil_phucthuan_{number}"), full_name=name, grade=6, commune=commune,
+            guardian_name="Phụ huynh " + name.split()[-1],
+        )
+        lesson_actions.enrol(pupil=pupil, school_class=school_class)
+        pupils.append(pupil)
+    now = timezone.now()
+    lesson = Lesson.objects.create(school_class=school_class, starts_at=now, ends_at=now + timedelta(minutes=45))
+    return lesson, teacher, pupils

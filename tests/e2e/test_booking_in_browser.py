@@ -11,28 +11,11 @@ from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from booking.models import Reminder
-from telecare.models import Consultation, WeeklyAvailability
-from tests.conftest import PASSWORD
+from telecare.models import Consultation
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-
-def log_in(page, base_url, user):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    with page.expect_navigation():
-        page.click("form.card button[type=submit]")
-    assert "/accounts/login/" not in page.url, f"{user.username} could not log in"
-
-
-@pytest.fixture
-def doctor_all_week(doctor):
-    """The daphne child reads the real clock, so offer slots around it on every day."""
-    doctor.availability.all().delete()
-    for weekday in range(7):
-        WeeklyAvailability.objects.create(doctor=doctor, weekday=weekday, starts_at=time(0), ends_at=time(23, 40), slot_minutes=20)
-    return doctor
 
 
 def wait_until(check, timeout=15):

@@ -9,38 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from telecare.models import AuditEntry, Consultation
-from tests.e2e.test_booking_in_browser import log_in
+from tests.e2e.pages import frames_decoded, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-INBOUND_VIDEO = """async () => {
-  if (!window.room || !window.room.pc) return null;
-  const stats = await window.room.pc.getStats();
-  let frames = null;
-  stats.forEach((r) => { if (r.type === "inbound-rtp" && r.kind === "video") frames = r.framesDecoded; });
-  return frames;
-}"""
-
-
-@pytest.fixture
-def consultation(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
-
-
-def frames_decoded(page, at_least: int, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    frames = None
-    while time.monotonic() < deadline:
-        frames = page.evaluate(INBOUND_VIDEO)
-        if frames is not None and frames >= at_least:
-            return frames
-        time.sleep(0.25)
-    return frames or 0
-
 
 def test_doctor_and_station_see_each_other(live_daphne, new_page, consultation, doctor, station_worker):
     pages = {}

@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from signaling.ice import turn_credentials
 from telecare.models import Consultation
-from tests.e2e.test_booking_in_browser import log_in
-from tests.e2e.test_call_in_browser import frames_decoded
+from tests.e2e.pages import frames_decoded, log_in
 from tests.live_server import ARTIFACTS, database_url, free_port, stop, wait_for_http
 from tests.turn_fixtures import turn_server  # noqa: F401 (a fixture)
 

@@ -5,17 +5,13 @@ teacher ends the lesson and attendance is kept for the three."""
 
 import re
 import time
-from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
 from playwright.sync_api import expect
 
-from classrooms import actions
-from classrooms.models import Attendance, Lesson, Pupil, School, SchoolClass, Teacher
-from tests.conftest import make_user
-from tests.e2e.test_booking_in_browser import log_in
+from classrooms.models import Attendance
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,30 +59,6 @@ def hears(page, who: str):
     wait_for(lambda: inbound(page, "floor")["level"] > 0, f"{who}'s floor audio level rises above 0")
     return loud
 
-
-@pytest.fixture
-def lesson_now(pilot):
-    """Class 6A of teacher_phucthuan with three pupils, and a lesson now: the
-    daphne child reads the real clock."""
-    commune = pilot["phoyen"]["commune"]
-    school = School.objects.create(name="Trường THCS Phúc Thuận", commune=commune)
-    teacher = Teacher.objects.create(user=make_user("teacher_phucthuan", "Hằng", "Nguyễn Thị"), school=school)
-    today = timezone.localdate()
-    school_class = SchoolClass.objects.create(
-        school=school, name="6A", grade=6, subject="Toán", teacher=teacher,
-        term_start=today - timedelta(days=7), term_end=today + timedelta(days=60),
-    )
-    pupils = []
-    for number, name in enumerate(["Hoàng Thị Mai", "Nông Văn Nam", "Lường Thị Lan"], start=1):
-        pupil = Pupil.objects.create(
-            user=make_user(f"pupil_phucthuan_{number}"), full_name=name, grade=6, commune=commune,
-            guardian_name="Phụ huynh " + name.split()[-1],
-        )
-        actions.enrol(pupil=pupil, school_class=school_class)
-        pupils.append(pupil)
-    now = timezone.now()
-    lesson = Lesson.objects.create(school_class=school_class, starts_at=now, ends_at=now + timedelta(minutes=45))
-    return lesson, teacher, pupils
 
 
 def open_room(new_page, base_url, user, lesson):

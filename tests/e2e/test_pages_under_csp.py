@@ -20,7 +20,7 @@ from classrooms.models import Lesson, Pupil, Recording, School, SchoolClass, Tea
 from telecare.models import Consultation
 from tests.conftest import PASSWORD, make_user
 from tests.telecare.test_consultation_recordings import WEBM
-from tests.e2e.test_booking_in_browser import doctor_all_week, log_in  # noqa: F401
+from tests.e2e.pages import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -22,10 +22,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_booking_in_browser import log_in
-from tests.e2e.test_call_in_browser import INBOUND_VIDEO, consultation  # noqa: F401 (a fixture)
+from tests.e2e.pages import INBOUND_VIDEO, log_in
 from tests.e2e.test_call_through_turn import SELECTED_PAIR, turn_daphne  # noqa: F401 (a fixture)
-from tests.e2e.test_lesson_in_browser import JPEG_DATA_URL, inbound, lesson_now  # noqa: F401 (a fixture)
+from tests.e2e.test_lesson_in_browser import JPEG_DATA_URL, inbound
 from tests.turn_fixtures import turn_server  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)

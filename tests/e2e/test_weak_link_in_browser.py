@@ -15,8 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.e2e.test_booking_in_browser import log_in
-from tests.e2e.test_call_in_browser import consultation, frames_decoded  # noqa: F401 (a fixture)
+from tests.e2e.pages import frames_decoded, log_in
 from tests.live_server import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
