@@ -168,7 +168,7 @@ VI = {
     "This week": "Tuần này",
     "Nothing else booked this week.": "Tuần này không còn lịch khám nào khác.",
     "No role yet": "Tài khoản chưa được phân quyền",
-    "Your account is neither station staff nor a doctor. Ask the district manager to set up your account.": "Tài khoản của bạn chưa thuộc trạm y tế hay bác sĩ nào. Vui lòng liên hệ quản trị viên huyện để được cấp quyền.",
+    "Your account has no role here yet: it is not station staff, a doctor, a teacher, a pupil, a learning point or school staff. Ask the district manager to set up your account.": "Tài khoản của bạn chưa có vai trò nào: không thuộc trạm y tế, không phải bác sĩ, giáo viên, học sinh, điểm học tập hay cán bộ nhà trường. Vui lòng liên hệ quản trị viên huyện để được cấp quyền.",
     "Date of birth": "Ngày sinh",
     "Sex": "Giới tính",
     "Commune": "Xã",

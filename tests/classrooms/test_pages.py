@@ -15,14 +15,6 @@ def first_lesson():
     return Lesson.objects.order_by("starts_at").first()
 
 
-def test_home_sends_each_lesson_role_to_its_page(client, scheduled, teacher, pupils, point, school_staff):
-    for user, page in [(teacher.user, "/teacher/"), (pupils[0].user, "/pupil/"), (point.device_user, "/pupil/"), (school_staff, "/school/")]:
-        client.force_login(user)
-        response = client.get("/")
-        assert response.status_code == 302 and response["Location"] == page, user
-        assert client.get(page).status_code == 200
-
-
 def test_the_teacher_sees_todays_lessons_with_the_room_link_once_open(client, scheduled, teacher, frozen_now):
     client.force_login(teacher.user)
     lesson = first_lesson()

@@ -4,7 +4,7 @@ import pytest
 
 from telecare import actions
 from telecare.models import AuditEntry, Consultation, Patient
-from tests.conftest import MONDAY_MORNING, PASSWORD, at
+from tests.conftest import MONDAY_MORNING, at
 
 MONDAY = MONDAY_MORNING.date()
 
@@ -12,18 +12,6 @@ MONDAY = MONDAY_MORNING.date()
 @pytest.fixture
 def booked(doctor, patient, station_worker, frozen_now):
     return actions.book_consultation(doctor=doctor, patient=patient, start=at(MONDAY, 9), booked_by=station_worker, reason="Ho kéo dài")
-
-
-def test_login_uses_the_standard_fields_and_lands_on_the_role_dashboard(client, station_worker, doctor):
-    page = client.get("/accounts/login/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert 'name="username"' in html and 'name="password"' in html and 'lang="vi"' in html
-    response = client.post("/accounts/login/", {"username": "station_phucthuan", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1][0] == "/station/"
-    client.logout()
-    response = client.post("/accounts/login/", {"username": "doctor_phoyen", "password": PASSWORD}, follow=True)
-    assert response.redirect_chain[-1][0] == "/doctor/"
 
 
 def test_a_wrong_password_gets_a_clear_message_in_vietnamese(client, station_worker):
