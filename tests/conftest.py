@@ -4,17 +4,21 @@ and of a lesson: teacher_phucthuan and class 6A (maths) of the Phúc Thuận
 school, its learning point with the device account point_phucthuan, three
 pupils, and a pupil of another class."""
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from classrooms import actions as lesson_actions
 from classrooms.models import Holiday, LearningPoint, Pupil, School, SchoolClass, Teacher, TimetableEntry
 from communes.models import Commune, District, Province
-from telecare.models import Doctor, HealthStation, Hospital, Patient, StationStaff, WeeklyAvailability
+from telecare.models import Consultation, Doctor, HealthStation, Hospital, Patient, StationStaff, WeeklyAvailability
+
+# Fixtures of processes the tests start: the SMS stub, the live servers, coturn.
+pytest_plugins = ["tests.sms_stub_fixtures", "tests.live_server", "tests.turn_fixtures"]
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 PASSWORD = "correct-horse-battery"
@@ -154,6 +158,17 @@ def patient(station_worker):
 
 
 @pytest.fixture
+def live_consultation(doctor, patient, station_worker):
+    """A consultation that started just now by the real clock, so its room is
+    open: for sockets, live servers and browsers, which all read the real clock."""
+    now = timezone.now()
+    return Consultation.objects.create(
+        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
+        reason="Ho", booked_by=station_worker,
+    )
+
+
+@pytest.fixture
 def stranger(pilot):
     """A station worker of another commune."""
     return make_station_worker("station_labang", pilot["daitu"]["station"])
@@ -177,9 +192,6 @@ def api_for():
 
     return client
 
-
-from tests.sms_stub_fixtures import callback_receiver, shared_sms_stub, sms_stub, start_sms_stub  # noqa: E402,F401
-from tests.live_server import live_daphne, live_stack  # noqa: E402,F401
 
 
 # Lessons.

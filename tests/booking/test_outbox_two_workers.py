@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from booking.models import Reminder
-from tests.booking.test_outbox_crash import (
+from tests.booking.outbox_processes import (
     WorkerProcess,
     assert_each_reminder_sent_exactly_once,
     open_count,

@@ -18,7 +18,7 @@ from classrooms.models import Attendance, Enrolment, Lesson, Recording
 from signaling.media import router as media
 from signaling.routing import websocket_urlpatterns
 from tests.conftest import MONDAY_MORNING
-from tests.signaling.conftest import AsUser
+from tests.signaling.sockets import AsUser
 from tests.signaling.lesson_client import LessonClient
 
 pytestmark = pytest.mark.django_db(transaction=True)

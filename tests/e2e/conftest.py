@@ -2,16 +2,19 @@
 tests/live_server.py, everything on 127.0.0.1."""
 
 import os
+import subprocess
 from datetime import time, timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from classrooms import actions as lesson_actions
 from classrooms.models import Lesson, Pupil, School, SchoolClass, Teacher
-from telecare.models import Consultation, WeeklyAvailability
+from telecare.models import WeeklyAvailability
 from tests.conftest import make_user
+from tests.live_server import ARTIFACTS, database_url, free_port, stop, wait_for_http
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -78,15 +81,6 @@ def new_page(browser):
 # The live servers read the real clock: these are set around it.
 
 @pytest.fixture
-def consultation(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
-
-
-@pytest.fixture
 def doctor_all_week(doctor):
     """The daphne child reads the real clock, so offer slots around it on every day."""
     doctor.availability.all().delete()
@@ -118,3 +112,30 @@ def lesson_now(pilot):
     now = timezone.now()
     lesson = Lesson.objects.create(school_class=school_class, starts_at=now, ends_at=now + timedelta(minutes=45))
     return lesson, teacher, pupils
+
+
+# daphne told about a coturn on loopback, for the calls forced through TURN.
+
+@pytest.fixture(scope="module")
+def turn_daphne(django_db_setup, turn_server, tmp_path_factory):
+    """daphne (bin/serve) as a child process told about the coturn: STUN_URLS,
+    TURN_URLS and TURN_SECRET in its environment, as a deployment sets them."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ, "DATABASE_URL": database_url(connection.settings_dict), "PYTHONUNBUFFERED": "1",
+        "PUBLIC_BASE_URL": base_url, "SMS_API_BASE": "http://127.0.0.1:9", "VAR_DIR": str(tmp_path_factory.mktemp("turn-e2e-var")),
+        "STUN_URLS": f"stun:{turn_server.host}:{turn_server.port}",
+        "TURN_URLS": ",".join(turn_server.urls), "TURN_SECRET": turn_server.secret, "TURN_CREDENTIAL_TTL": "600",
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "e2e-turn-daphne.log"
+    with log.open("w") as out:
+        daphne = subprocess.Popen([str(ARTIFACTS.parent / "bin/serve"), "-b", "127.0.0.1", "-p", str(port)],
+                                  cwd=ARTIFACTS.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for_http(f"{base_url}/accounts/login/", daphne, log)
+        yield base_url
+    finally:
+        stop(daphne)

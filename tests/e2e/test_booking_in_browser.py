@@ -1,8 +1,7 @@
 """A station worker books in Chromium; the doctor sees it on the dashboard."""
 
 import re
-import time as time_module
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -13,19 +12,11 @@ from playwright.sync_api import expect
 from booking.models import Reminder
 from telecare.models import Consultation
 from tests.e2e.pages import log_in
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-
-def wait_until(check, timeout=15):
-    deadline = time_module.monotonic() + timeout
-    while time_module.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time_module.sleep(0.2)
-    return check()
 
 
 def test_station_worker_books_and_the_doctor_sees_it(live_stack, live_daphne, new_page, doctor_all_week, station_worker, patient):
@@ -64,19 +55,20 @@ def test_station_worker_books_and_the_doctor_sees_it(live_stack, live_daphne, ne
 
     # The outbox worker beside the app sent the patient's SMS to the stub's
     # inbox and the doctor's invite to the mail folder, as bin/up does.
-    sms = wait_until(lambda: [m for m in live_stack.stub.messages() if m["to"] == patient.relative_phone])
+    sms = wait_for(lambda: [m for m in live_stack.stub.messages() if m["to"] == patient.relative_phone], "the patient's SMS", 15)
     assert len(sms) == 1 and "Hoa co lich kham tu xa" in sms[0]["body"]
-    mails = wait_until(lambda: [p.read_text() for p in live_stack.mail_dir.glob("*")] if live_stack.mail_dir.exists() else [])
+    mails = wait_for(lambda: [p.read_text() for p in live_stack.mail_dir.glob("*")] if live_stack.mail_dir.exists() else [],
+                     "the doctor's invite", 15)
     assert len(mails) == 1 and "To: doctor_phoyen@benhvien.example.vn" in mails[0]
     assert 'Content-Type: text/calendar; method="REQUEST"; charset="utf-8"' in mails[0]
 
     # The stub reports delivery to the app's signed webhook, and the patient's
     # relative answers "C" from the phone: the consultation is confirmed.
     booked_sms = Reminder.objects.filter(purpose="booked", recipient=patient.relative_phone)
-    assert wait_until(lambda: booked_sms.filter(status="delivered").exists())
+    wait_for(lambda: booked_sms.filter(status="delivered").exists(), "the delivery report", 15)
     answer = live_stack.stub.inbound(patient.relative_phone, "C")
     assert answer["posts"][0]["status"] == 200, answer
-    assert wait_until(lambda: Consultation.objects.filter(pk=match[1], patient_confirmed_at__isnull=False).exists())
+    wait_for(lambda: Consultation.objects.filter(pk=match[1], patient_confirmed_at__isnull=False).exists(), "the confirmation", 15)
 
 
 def test_worker_of_another_station_gets_404_for_our_patients_booking_page(live_daphne, new_page, doctor_all_week, patient, stranger):

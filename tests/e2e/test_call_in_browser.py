@@ -1,7 +1,6 @@
 """A doctor page and a station page in Chromium hold a consultation through
 daphne and the server's aiortc peer: each decodes the other's video."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -10,15 +9,16 @@ from django.utils import timezone
 
 from telecare.models import AuditEntry, Consultation
 from tests.e2e.pages import frames_decoded, log_in
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-def test_doctor_and_station_see_each_other(live_daphne, new_page, consultation, doctor, station_worker):
+def test_doctor_and_station_see_each_other(live_daphne, new_page, live_consultation, doctor, station_worker):
     pages = {}
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         page = new_page()
         log_in(page, live_daphne, user)
-        page.goto(f"{live_daphne}{consultation.room_url()}")
+        page.goto(f"{live_daphne}{live_consultation.room_url()}")
         pages[name] = page
     for name, page in pages.items():
         first = frames_decoded(page, 10)
@@ -36,18 +36,16 @@ def test_doctor_and_station_see_each_other(live_daphne, new_page, consultation, 
     pages["station"].click("[data-room=mute]")
     pages["station"].click("[data-room=audio-only]")
     others = pages["doctor"].locator("[data-room=others]")
-    deadline = time.monotonic() + 10
-    while "chỉ âm thanh" not in others.text_content() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_for(lambda: "chỉ âm thanh" in others.text_content(), "the doctor is told", 10, seen=others.text_content, interval=0.1)
     assert "tắt tiếng" in others.text_content() and "chỉ âm thanh" in others.text_content()
     assert sorted(AuditEntry.objects.filter(action="join_room").values_list("actor_username", flat=True)) == [
         "doctor_phoyen", "station_phucthuan"]
 
 
-def test_a_stranger_cannot_enter_and_gets_no_media(live_daphne, new_page, consultation, stranger):
+def test_a_stranger_cannot_enter_and_gets_no_media(live_daphne, new_page, live_consultation, stranger):
     page = new_page()
     log_in(page, live_daphne, stranger)
-    assert page.goto(f"{live_daphne}{consultation.room_url()}").status == 404
+    assert page.goto(f"{live_daphne}{live_consultation.room_url()}").status == 404
     # Even talking to the socket directly: refused with 4403, and no peer connection.
     outcome = page.evaluate("""(url) => new Promise((resolve) => {
         const ws = new WebSocket(url);
@@ -55,34 +53,32 @@ def test_a_stranger_cannot_enter_and_gets_no_media(live_daphne, new_page, consul
         ws.onopen = () => ws.send(JSON.stringify({v: 1, type: "join"}));
         ws.onmessage = (e) => seen.push(JSON.parse(e.data).type);
         ws.onclose = (e) => resolve({code: e.code, seen});
-    })""", live_daphne.replace("http", "ws") + f"/ws/rooms/{consultation.room_id}/")
+    })""", live_daphne.replace("http", "ws") + f"/ws/rooms/{live_consultation.room_id}/")
     assert outcome == {"code": 4403, "seen": ["error"]}
 
 
-def test_a_room_that_is_not_open_yet_says_when_it_opens(live_daphne, new_page, consultation, doctor):
+def test_a_room_that_is_not_open_yet_says_when_it_opens(live_daphne, new_page, live_consultation, doctor):
     later = timezone.now() + timedelta(hours=3)
-    Consultation.objects.filter(pk=consultation.pk).update(starts_at=later, ends_at=later + timedelta(minutes=20))
+    Consultation.objects.filter(pk=live_consultation.pk).update(starts_at=later, ends_at=later + timedelta(minutes=20))
     page = new_page()
     log_in(page, live_daphne, doctor.user)
-    page.goto(f"{live_daphne}{consultation.room_url()}")
+    page.goto(f"{live_daphne}{live_consultation.room_url()}")
     status = page.locator("[data-room=status]")
-    deadline = time.monotonic() + 10
-    while "Phòng mở lúc" not in (status.text_content() or "") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert "Phòng mở lúc" in status.text_content()
+    wait_for(lambda: "Phòng mở lúc" in (status.text_content() or ""), "when the room opens", 10, seen=status.text_content,
+             interval=0.1)
     assert page.locator("[data-room-root]").get_attribute("data-close-code") == "4403"
 
 
-def test_a_refused_camera_is_explained_and_the_call_still_receives(live_daphne, new_page, consultation, doctor, station_worker):
+def test_a_refused_camera_is_explained_and_the_call_still_receives(live_daphne, new_page, live_consultation, doctor, station_worker):
     station = new_page()
     log_in(station, live_daphne, station_worker)
-    station.goto(f"{live_daphne}{consultation.room_url()}")
+    station.goto(f"{live_daphne}{live_consultation.room_url()}")
     page = new_page()
     # As when the person clicks "Block" on the browser's camera prompt.
     page.add_init_script("""navigator.mediaDevices.getUserMedia = () =>
         Promise.reject(new DOMException("Permission denied", "NotAllowedError"));""")
     log_in(page, live_daphne, doctor.user)
-    page.goto(f"{live_daphne}{consultation.room_url()}")
+    page.goto(f"{live_daphne}{live_consultation.room_url()}")
     assert frames_decoded(page, 10) >= 10  # the station's picture still arrives
     notice = page.locator("[data-room=notice]")
     assert notice.is_visible() and "Camera hoặc micrô bị từ chối" in notice.text_content()

@@ -3,19 +3,14 @@ candidates (iceTransportPolicy "relay"), the server hands out credentials for a
 coturn on loopback (bin/turn, in the same network namespace), and each page
 decodes the other's video over a candidate pair whose local candidate is a relay."""
 
-import os
-import subprocess
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from signaling.ice import turn_credentials
-from telecare.models import Consultation
-from tests.e2e.pages import frames_decoded, log_in
-from tests.live_server import ARTIFACTS, database_url, free_port, stop, wait_for_http
-from tests.turn_fixtures import turn_server  # noqa: F401 (a fixture)
+from tests.e2e.pages import SELECTED_PAIR, frames_decoded, log_in
+from tests.live_server import ARTIFACTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,51 +29,8 @@ FORCE_RELAY = """(only) => {
   };
 }"""
 
-SELECTED_PAIR = """async () => {
-  const stats = await window.room.pc.getStats();
-  let pair = null;
-  stats.forEach((r) => { if (r.type === "transport" && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
-  if (!pair) return null;
-  const local = stats.get(pair.localCandidateId), remote = stats.get(pair.remoteCandidateId);
-  const candidates = [];
-  stats.forEach((r) => { if (r.type === "local-candidate") candidates.push(r.candidateType); });
-  return {state: pair.state, local: local.candidateType, relayProtocol: local.relayProtocol, address: local.address,
-          remote: remote.candidateType, localTypes: candidates};
-}"""
 
 
-@pytest.fixture(scope="module")
-def turn_daphne(django_db_setup, turn_server, tmp_path_factory):  # noqa: F811 (the fixture above)
-    """daphne (bin/serve) as a child process told about the coturn: STUN_URLS,
-    TURN_URLS and TURN_SECRET in its environment, as a deployment sets them."""
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ, "DATABASE_URL": database_url(connection.settings_dict), "PYTHONUNBUFFERED": "1",
-        "PUBLIC_BASE_URL": base_url, "SMS_API_BASE": "http://127.0.0.1:9", "VAR_DIR": str(tmp_path_factory.mktemp("turn-e2e-var")),
-        "STUN_URLS": f"stun:{turn_server.host}:{turn_server.port}",
-        "TURN_URLS": ",".join(turn_server.urls), "TURN_SECRET": turn_server.secret, "TURN_CREDENTIAL_TTL": "600",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "e2e-turn-daphne.log"
-    with log.open("w") as out:
-        daphne = subprocess.Popen([str(ARTIFACTS.parent / "bin/serve"), "-b", "127.0.0.1", "-p", str(port)],
-                                  cwd=ARTIFACTS.parent, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_http(f"{base_url}/accounts/login/", daphne, log)
-        yield base_url
-    finally:
-        stop(daphne)
-
-
-@pytest.fixture
-def consultation(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
 
 
 def selected_pair(page, timeout: float = 10) -> dict | None:
@@ -92,14 +44,14 @@ def selected_pair(page, timeout: float = 10) -> dict | None:
 
 
 @pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_a_call_forced_through_turn_connects_over_a_relay(turn_daphne, turn_server, new_page, consultation, doctor,  # noqa: F811
+def test_a_call_forced_through_turn_connects_over_a_relay(turn_daphne, turn_server, new_page, live_consultation, doctor,
                                                           station_worker, transport):
     pages = {}
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         page = new_page()
         page.add_init_script(script=f"({FORCE_RELAY})({repr(transport)})")
         log_in(page, turn_daphne, user)
-        page.goto(f"{turn_daphne}{consultation.room_url()}")
+        page.goto(f"{turn_daphne}{live_consultation.room_url()}")
         pages[name] = page
     for name, page in pages.items():
         first = frames_decoded(page, 10)
@@ -131,7 +83,7 @@ GATHER_RELAYS = """async (iceServers) => {
 }"""
 
 
-def test_chromium_gets_no_relay_with_an_expired_credential(turn_daphne, turn_server, new_page, monkeypatch):  # noqa: F811
+def test_chromium_gets_no_relay_with_an_expired_credential(turn_daphne, turn_server, new_page, monkeypatch):
     page = new_page()
     page.goto(f"{turn_daphne}/accounts/login/")
     urls = [turn_server.url("udp"), turn_server.url("tcp")]

@@ -3,7 +3,6 @@ server's aiortc fan-out: every pupil decodes the teacher's video; a pupil raises
 a hand, gets the floor, and the teacher and another pupil hear that pupil; the
 teacher ends the lesson and attendance is kept for the three."""
 
-import re
 import time
 
 import pytest
@@ -11,38 +10,19 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from classrooms.models import Attendance
-from tests.e2e.pages import log_in
+from tests.e2e.pages import JPEG_DATA_URL, inbound, log_in
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# What one receiver of the page gets (lesson.js: "picture", "voice" or "floor").
-INBOUND = """async (name) => {
-  if (!window.lesson || !window.lesson.pc) return null;
-  const r = await window.lesson.inbound(name);
-  return r && {frames: r.framesDecoded ?? 0, width: r.frameWidth ?? 0, packets: r.packetsReceived ?? 0, samples: r.totalSamplesReceived ?? 0,
-               level: r.audioLevel ?? 0, energy: r.totalAudioEnergy ?? 0};
-}"""
 # The kind and direction of each m-line of the page's offer.
 OFFERED = """() => window.lesson.pc.localDescription.sdp.split(/\\r?\\nm=/).slice(1).map((section) =>
   [section.split(" ")[0], (section.match(/a=(sendrecv|sendonly|recvonly|inactive)/) || [])[1]])"""
 SECONDS = 20  # the longest any single wait below may take
-JPEG_DATA_URL = re.compile(r"^data:image/jpeg;base64,/9j/")  # a JPEG starts FF D8 FF
 
 
-def wait_for(check, what: str, timeout: float = SECONDS, seen=None):
-    """Polls check() until it answers something true; `seen` says what there was instead."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s (last seen: {seen() if seen else found!r})")
-        time.sleep(0.25)
 
 
-def inbound(page, name: str) -> dict:
-    return page.evaluate(INBOUND, name) or {"frames": 0, "width": 0, "packets": 0, "samples": 0, "level": 0, "energy": 0}
 
 
 def hears(page, who: str):

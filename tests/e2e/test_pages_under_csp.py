@@ -17,10 +17,9 @@ from playwright.sync_api import expect
 from booking import feeds
 from classrooms import actions as lessons
 from classrooms.models import Lesson, Pupil, Recording, School, SchoolClass, Teacher
-from telecare.models import Consultation
 from tests.conftest import PASSWORD, make_user
-from tests.telecare.test_consultation_recordings import WEBM
 from tests.e2e.pages import log_in
+from tests.samples import WEBM
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,11 +52,8 @@ def watched(new_page):
 
 
 @pytest.fixture
-def district(live_stack, pilot, doctor_all_week, station_worker, patient):  # noqa: F811
-    now = timezone.now()
-    consultation = Consultation.objects.create(
-        doctor=doctor_all_week, patient=patient, station=patient.station, starts_at=now,
-        ends_at=now + timedelta(minutes=20), reason="Ho", booked_by=station_worker)
+def district(live_stack, pilot, doctor_all_week, live_consultation, patient):
+    consultation, now = live_consultation, timezone.now()
     for owner in (doctor_all_week, patient.station, patient):
         feeds.renew_feed(owner)
     commune = pilot["phoyen"]["commune"]

@@ -22,10 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.pages import INBOUND_VIDEO, log_in
-from tests.e2e.test_call_through_turn import SELECTED_PAIR, turn_daphne  # noqa: F401 (a fixture)
-from tests.e2e.test_lesson_in_browser import JPEG_DATA_URL, inbound
-from tests.turn_fixtures import turn_server  # noqa: F401 (a fixture)
+from tests.e2e.pages import INBOUND_VIDEO, JPEG_DATA_URL, SELECTED_PAIR, inbound, log_in
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,16 +158,6 @@ def udp_starved():
         tc("qdisc", "del", "dev", "lo", "root")
 
 
-def wait_for(check, what: str, timeout: float = SECONDS, seen=None):
-    """Polls check() until it answers something true; `seen` says what there was instead."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s (last seen: {seen() if seen else found!r})")
-        time.sleep(0.25)
 
 
 def frames(page) -> int:
@@ -183,12 +171,12 @@ def decodes(page, who: str, more_than: int = 0):
     wait_for(lambda: frames(page) >= first + 15, f"{who}'s decoded frames keep growing", seen=lambda: frames(page))
 
 
-def open_room(new_page, base_url, user, consultation, before_load=None):
+def open_room(new_page, base_url, user, live_consultation, before_load=None):
     page = new_page()
     log_in(page, base_url, user)
     if before_load:
         before_load(page)
-    page.goto(f"{base_url}{consultation.room_url()}")
+    page.goto(f"{base_url}{live_consultation.room_url()}")
     return page
 
 
@@ -198,12 +186,12 @@ def seen(page, kind: str, participant_id: str, connection: str = "room") -> list
         [connection, kind, participant_id])
 
 
-def in_call(new_page, base_url, consultation, doctor, station_worker, proxies=None, before_load=None):
+def in_call(new_page, base_url, live_consultation, doctor, station_worker, proxies=None, before_load=None):
     """The doctor's and the station's pages, each decoding the other's video."""
     pages = {}
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         url = proxies[name].url if proxies else base_url
-        pages[name] = open_room(new_page, url, user, consultation, before_load)
+        pages[name] = open_room(new_page, url, user, live_consultation, before_load)
     for name, page in pages.items():
         decodes(page, name)
         page.evaluate(RECORD_MESSAGES, "room")
@@ -211,9 +199,9 @@ def in_call(new_page, base_url, consultation, doctor, station_worker, proxies=No
 
 
 def test_a_page_whose_socket_drops_gets_its_place_back_and_the_call_goes_on(
-        live_daphne, new_page, proxies, consultation, doctor, station_worker):
+        live_daphne, new_page, proxies, live_consultation, doctor, station_worker):
     links = {"doctor": proxies(), "station": proxies()}
-    pages = in_call(new_page, live_daphne, consultation, doctor, station_worker, proxies=links)
+    pages = in_call(new_page, live_daphne, live_consultation, doctor, station_worker, proxies=links)
     ids = {name: page.evaluate("window.room.you.id") for name, page in pages.items()}
 
     for cut, other, name in [("station", "doctor", STATION), ("doctor", "station", DOCTOR)]:
@@ -249,8 +237,8 @@ def test_a_page_whose_socket_drops_gets_its_place_back_and_the_call_goes_on(
     assert pages["doctor"].locator("[data-room=others]").text_content() == STATION
 
 
-def test_a_reloaded_page_gets_its_place_back(live_daphne, new_page, consultation, doctor, station_worker):
-    pages = in_call(new_page, live_daphne, consultation, doctor, station_worker)
+def test_a_reloaded_page_gets_its_place_back(live_daphne, new_page, live_consultation, doctor, station_worker):
+    pages = in_call(new_page, live_daphne, live_consultation, doctor, station_worker)
     station_id = pages["station"].evaluate("window.room.you.id")
     pages["station"].reload()
     root = pages["station"].locator("[data-room-root]")
@@ -262,7 +250,7 @@ def test_a_reloaded_page_gets_its_place_back(live_daphne, new_page, consultation
 
 
 def test_a_page_cut_off_past_its_limit_says_so_and_tries_again(
-        live_daphne, new_page, proxies, consultation, doctor, station_worker):
+        live_daphne, new_page, proxies, live_consultation, doctor, station_worker):
     def give_up_after_two_seconds(page):
         # In the page's config as it is read (a document fulfilled by page.route
         # would count as public, and Chromium would keep its socket off loopback).
@@ -276,8 +264,8 @@ def test_a_page_cut_off_past_its_limit_says_so_and_tries_again(
         })()""")
 
     link = proxies()
-    station = open_room(new_page, link.url, station_worker, consultation, give_up_after_two_seconds)
-    doctor_page = open_room(new_page, live_daphne, doctor.user, consultation)
+    station = open_room(new_page, link.url, station_worker, live_consultation, give_up_after_two_seconds)
+    doctor_page = open_room(new_page, live_daphne, doctor.user, live_consultation)
     for who, page in [("station", station), ("doctor", doctor_page)]:
         decodes(page, who)
     assert station.evaluate("window.room.config.reconnectSeconds") == 2
@@ -306,10 +294,10 @@ def test_a_page_cut_off_past_its_limit_says_so_and_tries_again(
     assert not seen(doctor_page, "participant-left", station_id)
 
 
-def test_when_the_media_path_drops_both_pages_connect_afresh(live_daphne, new_page, consultation, doctor, station_worker):
+def test_when_the_media_path_drops_both_pages_connect_afresh(live_daphne, new_page, live_consultation, doctor, station_worker):
     if not loopback_namespace():
         pytest.skip("needs root in a loopback-only network namespace with tc (bin/test runs e2e in one)")
-    pages = in_call(new_page, live_daphne, consultation, doctor, station_worker)
+    pages = in_call(new_page, live_daphne, live_consultation, doctor, station_worker)
     ids = {name: page.evaluate("window.room.you.id") for name, page in pages.items()}
     with udp_starved():
         for name, page in pages.items():
@@ -340,8 +328,8 @@ INBOUND_AUDIO_PACKETS = """async () => {
 
 
 def test_audio_over_turn_tcp_gets_through_a_real_coturn(
-        turn_daphne, turn_server, new_page, consultation, doctor, station_worker):  # noqa: F811
-    pages = in_call(new_page, turn_daphne, consultation, doctor, station_worker)
+        turn_daphne, turn_server, new_page, live_consultation, doctor, station_worker):
+    pages = in_call(new_page, turn_daphne, live_consultation, doctor, station_worker)
     station, doctor_page = pages["station"], pages["doctor"]
     station.evaluate("window.room.relayAudio()")  # what the "Audio only over TURN/TCP" button does
     expect(station.locator("[data-room=status]")).to_have_text(
@@ -385,12 +373,12 @@ def fake_tcp_turn(sent: list):
 
 
 def test_a_network_that_blocks_udp_is_named_and_turn_over_tcp_offered(
-        live_daphne, new_page, consultation, doctor, station_worker):
+        live_daphne, new_page, live_consultation, doctor, station_worker):
     sent = []
     with udp_starved():
         # The server has no TURN for the doctor's page: nothing to offer but another network.
-        doctor_page = open_room(new_page, live_daphne, doctor.user, consultation)
-        station = open_room(new_page, live_daphne, station_worker, consultation, fake_tcp_turn(sent))
+        doctor_page = open_room(new_page, live_daphne, doctor.user, live_consultation)
+        station = open_room(new_page, live_daphne, station_worker, live_consultation, fake_tcp_turn(sent))
         for page in (doctor_page, station):
             expect(page.locator("[data-room-root]")).to_have_attribute("data-media", "blocked", timeout=SECONDS * 1000)
         expect(doctor_page.locator("[data-room=status]")).to_have_text(

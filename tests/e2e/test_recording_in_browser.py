@@ -17,27 +17,20 @@ from django.core.management import call_command
 from telecare.models import AuditEntry, ConsultationRecording
 from tests.e2e.pages import frames_decoded, log_in
 from tests.live_server import ARTIFACTS
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def wait_until(check, timeout: float = 10, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what or check}")
-        time.sleep(0.1)
-
-
 def test_the_doctor_records_a_consultation_the_station_consented_to(
-        live_stack, new_page, consultation, doctor, station_worker, stranger, settings):  # noqa: F811
+        live_stack, new_page, live_consultation, doctor, station_worker, stranger, settings):
     base = live_stack.base_url
     ARTIFACTS.mkdir(exist_ok=True)
     pages = {}
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         page = new_page()
         log_in(page, base, user)
-        page.goto(f"{base}{consultation.room_url()}")
+        page.goto(f"{base}{live_consultation.room_url()}")
         pages[name] = page
     for name, page in pages.items():
         assert frames_decoded(page, 10) >= 10, f"{name} decoded no video"
@@ -49,14 +42,14 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
     # Without the patient's consent: refused, nothing recorded.
     record.click()
     status = doctor_page.locator("[data-room=status]")
-    wait_until(lambda: "chưa đồng ý ghi hình" in (status.text_content() or ""), what="the no-consent message")
+    wait_for(lambda: "chưa đồng ý ghi hình" in (status.text_content() or ""), "the no-consent message", 10, interval=0.1)
     assert not doctor_page.locator("[data-room=recording]").is_visible()
     assert not ConsultationRecording.objects.exists()
 
     # The station records the consent on the consultation's page.
     consent_page = new_page()
     log_in(consent_page, base, station_worker)
-    consent_page.goto(f"{base}{consultation.get_absolute_url()}")
+    consent_page.goto(f"{base}{live_consultation.get_absolute_url()}")
     assert consent_page.locator("#consent-state").get_attribute("data-consent") == "none"
     consent_page.click("button[name=consent][value=give]")
     assert consent_page.locator("#consent-state").get_attribute("data-consent") == "given"
@@ -68,7 +61,7 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
     record.click()
     badges = {name: page.locator("[data-room=recording]") for name, page in pages.items()}
     for name, badge in badges.items():
-        wait_until(badge.is_visible, what=f"the badge on the {name}'s page")
+        wait_for(badge.is_visible, f"the badge on the {name}'s page", 10, interval=0.1)
         assert badge.text_content() == "● Đang ghi hình" and badge.get_attribute("role") == "status"
     started = time.monotonic()
     assert record.text_content() == "Dừng ghi hình" and record.get_attribute("aria-pressed") == "true"
@@ -82,7 +75,7 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
     stopped = time.monotonic()
     record.click()
     for name, badge in badges.items():
-        wait_until(lambda: not badge.is_visible(), what=f"the badge on the {name}'s page to go")
+        wait_for(lambda: not badge.is_visible(), f"the badge on the {name}'s page to go", 10, interval=0.1)
     told = time.monotonic()
     recording = ConsultationRecording.objects.get()
     # The server recorded from after the first click to before the badges showed,
@@ -95,7 +88,7 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
         ("give_recording_consent", "station_phucthuan"), ("start_recording", "doctor_phoyen"), ("stop_recording", "doctor_phoyen")]
 
     # Listed on the consultation's page, where the doctor downloads it.
-    doctor_page.goto(f"{base}{consultation.get_absolute_url()}")
+    doctor_page.goto(f"{base}{live_consultation.get_absolute_url()}")
     listed = doctor_page.locator(f"[data-recording='{recording.pk}']")
     assert listed.is_visible() and "Tải xuống" in listed.text_content()
     doctor_page.screenshot(path=ARTIFACTS / "e2e-recording-listed.png", full_page=True)
@@ -103,7 +96,7 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
         listed.locator("a").click()
     saved = ARTIFACTS / "e2e-recording.webm"
     download_info.value.save_as(saved)
-    assert download_info.value.suggested_filename.startswith(f"consultation-{consultation.pk}-")
+    assert download_info.value.suggested_filename.startswith(f"consultation-{live_consultation.pk}-")
     assert saved.stat().st_size == recording.size_bytes > 10_000
     with av.open(str(saved)) as container:
         assert [(s.type, s.codec_context.name) for s in container.streams] == [("video", "vp8"), ("audio", "opus")]
@@ -115,7 +108,7 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
     # A stranger cannot have it.
     outsider = new_page()
     log_in(outsider, base, stranger)
-    download_url = f"{base}/consultations/{consultation.pk}/recordings/{recording.pk}/"
+    download_url = f"{base}/consultations/{live_consultation.pk}/recordings/{recording.pk}/"
     assert outsider.request.get(download_url).status == 404
 
     # Old enough, purge_recordings deletes it: gone from the page and the link.
@@ -125,6 +118,6 @@ def test_the_doctor_records_a_consultation_the_station_consented_to(
         settings.RECORDINGS_DIR = live_stack.mail_dir.parent / "recordings"  # the live server's, under its VAR_DIR
     call_command("purge_recordings", "--consultation-days", "30", stdout=StringIO())
     assert not (settings.RECORDINGS_DIR / recording.path).exists()
-    doctor_page.goto(f"{base}{consultation.get_absolute_url()}")
+    doctor_page.goto(f"{base}{live_consultation.get_absolute_url()}")
     assert doctor_page.locator(f"[data-recording='{recording.pk}']").count() == 0
     assert doctor_page.request.get(download_url).status == 404

@@ -17,6 +17,7 @@ import pytest
 
 from tests.e2e.pages import frames_decoded, log_in
 from tests.live_server import ARTIFACTS
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,16 +83,6 @@ def thin_link(server_port: int, page_port: int, rate: str = THIN_RATE):
         tc("qdisc", "del", "dev", "lo", "root")
 
 
-def wait_for(check, what: str, timeout: float, seen=None):
-    """Polls check() until it answers something true; `seen` says what there was instead."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s (last seen: {seen() if seen else found!r})")
-        time.sleep(0.25)
 
 
 def pictures_stopped(pages, seconds: float = 3.0) -> bool:
@@ -104,7 +95,7 @@ def own_steps(state) -> list[dict]:
     return [q for q in state["quality"] if q["type"] == "quality"]
 
 
-def test_a_weak_link_steps_the_station_down_to_audio_only_and_back_up(live_daphne, new_page, consultation,  # noqa: F811
+def test_a_weak_link_steps_the_station_down_to_audio_only_and_back_up(live_daphne, new_page, live_consultation,
                                                                     doctor, station_worker):
     if not loopback_namespace():
         pytest.skip("needs root in a loopback-only network namespace with tc (bin/test runs e2e in one)")
@@ -112,7 +103,7 @@ def test_a_weak_link_steps_the_station_down_to_audio_only_and_back_up(live_daphn
     for name, user in [("doctor", doctor.user), ("station", station_worker)]:
         page = new_page()
         log_in(page, live_daphne, user)
-        page.goto(f"{live_daphne}{consultation.room_url()}")
+        page.goto(f"{live_daphne}{live_consultation.room_url()}")
         pages[name] = page
     doctor_page, station_page = pages["doctor"], pages["station"]
     for name, page in pages.items():

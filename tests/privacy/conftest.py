@@ -17,6 +17,7 @@ from classrooms.actions import schedule_term
 from telecare import actions
 from telecare.models import Consultation, Patient
 from tests.conftest import MONDAY_MORNING, at, make_patient
+from tests.privacy.responses import served  # noqa: F401 (a fixture for this folder's tests)
 from tests.sms_webhooks import reply
 
 PATIENT_PHONE = "+84987654321"
@@ -64,7 +65,7 @@ class District:
 
 
 @pytest.fixture
-def district(client, frozen_now, pilot, doctor, station_worker, school_class, pupils, settings):  # noqa: F811
+def district(client, frozen_now, pilot, doctor, station_worker, school_class, pupils, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     frozen_now.set(MONDAY_MORNING + timedelta(hours=4))  # 10:00, outside the SMS quiet hours
     station = station_worker.station_staff.station

@@ -13,9 +13,9 @@ from booking import feeds
 from classrooms.models import Lesson, Recording
 from telecare import actions
 from tests.conftest import MONDAY_MORNING, at
+from tests.samples import WEBM
 
 MONDAY = MONDAY_MORNING.date()
-WEBM = b"\x1aE\xdf\xa3" + bytes(range(256)) * 20
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 response (pages, the API, feeds, exports, recordings, errors); static files keep
 whitenoise's caching."""
 
-from tests.privacy.responses import served  # noqa: F401
 
 
 def test_every_dynamic_response_is_no_store(served):

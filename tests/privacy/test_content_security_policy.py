@@ -7,7 +7,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.privacy.responses import served  # noqa: F401
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ["templates", "telecare", "classrooms", "booking", "signaling", "communes", "static", "config"]

@@ -6,7 +6,6 @@ its token and with a wrong one."""
 import os
 import re
 import subprocess
-import time as clock
 from dataclasses import dataclass
 from datetime import time, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.db import connection
 from tests.live_server import database_url, free_port, stop, wait_for_http
 from tests.sms_stub_fixtures import SmsStubProcess, spawn_sms_stub
 from tests.privacy.conftest import PATIENT_PHONE, written_forms
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 WRONG_TOKEN = "Zq3-kT_9aB7xY2mW4pL6nR8sV0uC1eD5"
@@ -65,13 +65,6 @@ def own_stack(django_db_setup, tmp_path):
         stub.stop()
 
 
-def wait_until(check, timeout=15):
-    deadline = clock.monotonic() + timeout
-    while not (found := check()) and clock.monotonic() < deadline:
-        clock.sleep(0.2)
-    return found
-
-
 def logged_in(client, base_url, user) -> httpx.Client:
     """An HTTP client with the user's session (made here: the test's password hasher is not the server's)."""
     client.force_login(user)
@@ -99,7 +92,7 @@ def test_no_number_term_or_token_reaches_the_logs(client, own_stack, doctor, sta
         "csrfmiddlewaretoken": browser.cookies["csrftoken"]})
     assert re.search(r"/consultations/\d+/$", str(booked.url)), booked.text[:500]
     sms = Reminder.objects.filter(purpose="booked", recipient=PATIENT_PHONE)
-    assert wait_until(lambda: sms.filter(status="delivered").exists())
+    wait_for(lambda: sms.filter(status="delivered").exists(), "the delivery report", 15)
     code = sms.get().reply_reference.code if sms.get().reply_reference else ""
     answer = own_stack.stub.inbound(PATIENT_PHONE, f"C {code}".strip())
     assert answer["posts"][0]["status"] == 200, answer
@@ -112,9 +105,9 @@ def test_no_number_term_or_token_reaches_the_logs(client, own_stack, doctor, sta
         return {name: (own_stack.logs / name).read_text() for name in ("daphne.log", "outbox-worker.log", "sms-stub.log")}
 
     # The last access lines and the worker's request line may come a little later on a loaded machine.
-    wait_until(lambda: '"GET /calendars/[redacted].ics" 404' in (current := read_logs())["daphne.log"]
-               and '"POST /webhooks/sms/inbound/" 200' in current["daphne.log"]
-               and "HTTP Request: POST" in current["outbox-worker.log"])
+    wait_for(lambda: '"GET /calendars/[redacted].ics" 404' in (current := read_logs())["daphne.log"]
+             and '"POST /webhooks/sms/inbound/" 200' in current["daphne.log"]
+             and "HTTP Request: POST" in current["outbox-worker.log"], "the last log lines", 15, interval=0.2)
     logs = read_logs()
     raw = written_forms(PATIENT_PHONE) + [feed.token, WRONG_TOKEN, "Hoàng", "Ho%C3%A0ng"]
     for name, text in logs.items():

@@ -2,7 +2,6 @@
 room (the teacher shares it); every other page, and a room page refused, may
 use none of them."""
 
-from tests.privacy.responses import served  # noqa: F401
 
 
 def features(response) -> dict[str, str]:
@@ -28,7 +27,7 @@ def test_every_other_response_denies_them(served):
         assert policy["camera"] == policy["microphone"] == policy["display-capture"] == "()", name
 
 
-def test_a_room_page_refused_gets_no_devices(client, school_class, stranger):  # noqa: F811
+def test_a_room_page_refused_gets_no_devices(client, school_class, stranger):
     from classrooms.actions import schedule_term
 
     schedule_term(school_class=school_class)

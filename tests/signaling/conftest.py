@@ -2,16 +2,7 @@ import pytest
 from channels.routing import URLRouter
 
 from signaling.routing import websocket_urlpatterns
-
-
-class AsUser:
-    """The routing under test, with scope["user"] set as AuthMiddleware would."""
-
-    def __init__(self, app, user):
-        self.app, self.user = app, user
-
-    async def __call__(self, scope, receive, send):
-        return await self.app({**scope, "user": self.user, "client": ["203.0.113.7", 50000]}, receive, send)
+from tests.signaling.sockets import AsUser
 
 
 @pytest.fixture

@@ -8,19 +8,17 @@ import fractions
 import json
 import math
 import time
-from datetime import timedelta
 
 import av
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.utils import timezone
 
 from signaling.media import router as media
 from telecare import actions
-from telecare.models import AuditEntry, Consultation, ConsultationRecording
+from telecare.models import AuditEntry, ConsultationRecording
 from tests.signaling import call_client
-from tests.signaling.call_client import CallClient
+from tests.signaling.sockets import caller, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,24 +27,14 @@ DOCTOR_HZ, STATION_HZ = 1000, 440
 
 
 @pytest.fixture
-def live(doctor, patient, station_worker, settings, tmp_path):
+def live(live_consultation, settings, tmp_path):
     settings.RECORDINGS_DIR = tmp_path / "recordings"
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
+    return live_consultation
 
 
 @pytest.fixture
 def consented(live, station_worker):
     return actions.give_recording_consent(consultation=live, by=station_worker)
-
-
-async def connect(room_app, user, room_id):
-    socket = WebsocketCommunicator(room_app(user), f"/ws/rooms/{room_id}/")
-    assert (await socket.connect())[0]
-    return socket
 
 
 async def next_message(socket, kind: str) -> dict:
@@ -71,7 +59,7 @@ def audit_actions():
 
 
 async def test_only_the_doctor_may_record(room_app, consented, station_worker):
-    station = await connect(room_app, station_worker, consented.room_id)
+    station = await open_socket(room_app, station_worker, consented.room_id)
     await join(station)
     await send(station, type="record", on=True)
     error = await next_message(station, "error")
@@ -83,7 +71,7 @@ async def test_only_the_doctor_may_record(room_app, consented, station_worker):
 
 
 async def test_recording_is_refused_without_the_patients_consent(room_app, live, doctor, settings):
-    socket = await connect(room_app, doctor.user, live.room_id)
+    socket = await open_socket(room_app, doctor.user, live.room_id)
     joined = await join(socket)
     assert joined["recording"] == {"on": False, "by": None}
     await send(socket, type="record", on=True)
@@ -97,15 +85,15 @@ async def test_recording_is_refused_without_the_patients_consent(room_app, live,
 
 
 async def test_with_consent_the_doctor_starts_and_stops_and_both_sides_are_told(room_app, consented, doctor, station_worker):
-    doctor_socket = await connect(room_app, doctor.user, consented.room_id)
+    doctor_socket = await open_socket(room_app, doctor.user, consented.room_id)
     doctor_id = (await join(doctor_socket))["you"]["id"]
-    station_socket = await connect(room_app, station_worker, consented.room_id)
+    station_socket = await open_socket(room_app, station_worker, consented.room_id)
     await join(station_socket)
     await send(doctor_socket, type="record", on=True)
     assert await next_message(doctor_socket, "recording") == {"v": 1, "type": "recording", "on": True, "by": doctor_id}
     assert await next_message(station_socket, "recording") == {"v": 1, "type": "recording", "on": True, "by": doctor_id}
     # Someone who comes in now is told in "joined".
-    late = await connect(room_app, station_worker, consented.room_id)
+    late = await open_socket(room_app, station_worker, consented.room_id)
     assert (await join(late))["recording"] == {"on": True, "by": doctor_id}
     await late.disconnect()
     recording = await database_sync_to_async(ConsultationRecording.objects.get)()
@@ -124,9 +112,9 @@ async def test_with_consent_the_doctor_starts_and_stops_and_both_sides_are_told(
 
 
 async def test_a_recording_stops_when_the_doctor_leaves(room_app, consented, doctor, station_worker):
-    doctor_socket = await connect(room_app, doctor.user, consented.room_id)
+    doctor_socket = await open_socket(room_app, doctor.user, consented.room_id)
     await join(doctor_socket)
-    station_socket = await connect(room_app, station_worker, consented.room_id)
+    station_socket = await open_socket(room_app, station_worker, consented.room_id)
     await join(station_socket)
     await send(doctor_socket, type="record", on=True)
     await next_message(station_socket, "recording")
@@ -140,7 +128,7 @@ async def test_a_recording_stops_when_the_doctor_leaves(room_app, consented, doc
 
 
 async def test_a_recording_is_kept_when_the_server_closes_the_room(room_app, consented, doctor):
-    socket = await connect(room_app, doctor.user, consented.room_id)
+    socket = await open_socket(room_app, doctor.user, consented.room_id)
     await join(socket)
     await send(socket, type="record", on=True)
     await next_message(socket, "recording")
@@ -151,10 +139,6 @@ async def test_a_recording_is_kept_when_the_server_closes_the_room(room_app, con
     with av.open(str(recording.file())) as container:
         assert {s.type for s in container.streams} == {"video", "audio"} and container.duration / av.time_base >= 0.4
     await socket.disconnect()
-
-
-def client_over(socket, shade):
-    return CallClient(lambda text: socket.send_to(text_data=text), socket.receive_from, shade=shade)
 
 
 class Tone(call_client.SyntheticMicrophone):
@@ -201,7 +185,7 @@ async def test_a_call_recorded_with_consent_is_a_file_av_opens_with_the_calls_du
     doctor_socket = WebsocketCommunicator(room_app(doctor.user), path)
     station_socket = WebsocketCommunicator(room_app(station_worker), path)
     assert (await doctor_socket.connect())[0] and (await station_socket.connect())[0]
-    doctor_call, station_call = client_over(doctor_socket, DOCTOR_SHADE), client_over(station_socket, STATION_SHADE)
+    doctor_call, station_call = caller(doctor_socket, DOCTOR_SHADE), caller(station_socket, STATION_SHADE)
     try:
         await doctor_call.join()
         await station_call.join()

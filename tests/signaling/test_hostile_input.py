@@ -3,30 +3,18 @@ what we expect, JSON nested to break the parser, offers and answers past the
 limits, a path that is no room's, a handler that fails, and too many sockets."""
 
 import json
-from datetime import timedelta
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.utils import timezone
 
 from signaling import consumers
 from signaling.media import router as media
 from signaling.routing import websocket_urlpatterns
-from telecare.models import Consultation
-from tests.signaling.conftest import AsUser
+from tests.signaling.sockets import AsUser
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def live(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
 
 
 async def offer_of(*kinds) -> tuple[RTCPeerConnection, str]:
@@ -76,8 +64,8 @@ class Socket:
         await self.communicator.disconnect()
 
 
-async def test_text_that_is_not_valid_unicode_or_has_controls_is_refused_and_the_socket_lives(live, doctor):
-    socket = await Socket.open(doctor.user, live.room_id)
+async def test_text_that_is_not_valid_unicode_or_has_controls_is_refused_and_the_socket_lives(live_consultation, doctor):
+    socket = await Socket.open(doctor.user, live_consultation.room_id)
     await socket.join()
     for raw in (
         '{"v": 1, "type": "ice", "candidate": "\\ud800"}',  # a lone surrogate: no UTF-8 can carry it
@@ -91,8 +79,8 @@ async def test_text_that_is_not_valid_unicode_or_has_controls_is_refused_and_the
     await socket.close()
 
 
-async def test_json_nested_too_deep_is_refused_before_it_is_parsed(live, doctor):
-    socket = await Socket.open(doctor.user, live.room_id)
+async def test_json_nested_too_deep_is_refused_before_it_is_parsed(live_consultation, doctor):
+    socket = await Socket.open(doctor.user, live_consultation.room_id)
     deep = '{"v": 1, "type": "chat", "text": ' + "[" * 20_000 + "]" * 20_000 + "}"
     await socket.send_raw(deep)  # json.loads would raise RecursionError
     assert (await socket.next("error"))["code"] == "bad_json"
@@ -103,27 +91,27 @@ async def test_json_nested_too_deep_is_refused_before_it_is_parsed(live, doctor)
     await socket.close()
 
 
-async def test_an_offer_with_too_many_media_sections_is_refused_clearly(live, doctor):
-    socket = await Socket.open(doctor.user, live.room_id)
+async def test_an_offer_with_too_many_media_sections_is_refused_clearly(live_consultation, doctor):
+    socket = await Socket.open(doctor.user, live_consultation.room_id)
     await socket.join()
     pc, sdp = await offer_of(*["audio"] * 9)
     await socket.send(type="offer", sdp=sdp)
     error = await socket.next("error")
     assert error["code"] == "bad_sdp" and "8" in error["message"]
-    assert live.room_id not in media.routers
+    assert live_consultation.room_id not in media.routers
     await pc.close()
     await socket.close()
 
 
-async def test_an_answer_too_large_to_send_is_an_error_and_leaves_no_peer(live, doctor, monkeypatch):
+async def test_an_answer_too_large_to_send_is_an_error_and_leaves_no_peer(live_consultation, doctor, monkeypatch):
     monkeypatch.setattr(consumers, "MAX_ANSWER_BYTES", 200)
-    socket = await Socket.open(doctor.user, live.room_id)
+    socket = await Socket.open(doctor.user, live_consultation.room_id)
     await socket.join()
     pc, sdp = await offer_of("audio")
     await socket.send(type="offer", sdp=sdp)
     error = await socket.next("error")
     assert error["code"] == "media_error" and "too large" in error["message"]
-    assert live.room_id not in media.routers  # the peer made for it is gone, and with it the room's router
+    assert live_consultation.room_id not in media.routers  # the peer made for it is gone, and with it the room's router
     await socket.send(type="media", muted=True)
     await pc.close()
     await socket.close()
@@ -138,9 +126,9 @@ async def test_a_path_that_is_no_rooms_is_refused_with_4404(doctor, path):
     assert await socket.closed() == 4404
 
 
-async def test_a_failing_handler_takes_only_its_participant_out_and_the_other_is_told(live, doctor, station_worker, monkeypatch):
-    doctor_socket = await Socket.open(doctor.user, live.room_id)
-    station_socket = await Socket.open(station_worker, live.room_id)
+async def test_a_failing_handler_takes_only_its_participant_out_and_the_other_is_told(live_consultation, doctor, station_worker, monkeypatch):
+    doctor_socket = await Socket.open(doctor.user, live_consultation.room_id)
+    station_socket = await Socket.open(station_worker, live_consultation.room_id)
     await doctor_socket.join()
     station_id = (await station_socket.join())["you"]["id"]
     await doctor_socket.next("participant-joined")
@@ -150,7 +138,7 @@ async def test_a_failing_handler_takes_only_its_participant_out_and_the_other_is
         pcs.append(pc)
         await socket.send(type="offer", sdp=sdp)
         await socket.next("answer")
-    router = media.routers[live.room_id]
+    router = media.routers[live_consultation.room_id]
     assert len(router.participants) == 2
 
     async def broken(self, message):
@@ -168,17 +156,17 @@ async def test_a_failing_handler_takes_only_its_participant_out_and_the_other_is
     await doctor_socket.close()
 
 
-async def test_a_user_holds_at_most_a_few_sockets_in_a_room(live, doctor, settings):
+async def test_a_user_holds_at_most_a_few_sockets_in_a_room(live_consultation, doctor, settings):
     settings.ROOM_SOCKETS_PER_USER = 3
-    sockets = [await Socket.open(doctor.user, live.room_id) for _ in range(3)]
+    sockets = [await Socket.open(doctor.user, live_consultation.room_id) for _ in range(3)]
     for socket in sockets:
         await socket.send(type="media", muted=True)  # not joined: each answers, so each was admitted
         assert (await socket.next("error"))["code"] == "not_joined"
-    fourth = await Socket.open(doctor.user, live.room_id)
+    fourth = await Socket.open(doctor.user, live_consultation.room_id)
     assert (await fourth.next("error"))["code"] == "too_many_sockets"
     assert await fourth.closed() == 4429
     await sockets[0].close()
-    again = await Socket.open(doctor.user, live.room_id)
+    again = await Socket.open(doctor.user, live_consultation.room_id)
     assert (await again.join())["type"] == "joined"  # a closed socket gave its place back
     for socket in [*sockets[1:], again]:
         await socket.close()

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ImproperlyConfigured
@@ -21,7 +20,6 @@ from django.utils import timezone
 from config.env import env_urls
 from signaling.ice import ice_servers_for, server_ice_servers, turn_credentials
 from signaling.media.peer import rtc_configuration
-from telecare.models import Consultation
 
 ROOT = Path(__file__).resolve().parents[2]
 TURN_URLS = ["turn:turn.example.vn:3478?transport=udp", "turn:turn.example.vn:3478?transport=tcp",
@@ -122,14 +120,6 @@ def test_turn_without_its_secret_refuses_to_start():
 
 
 # The room socket: credentials only for participants admitted into the room.
-def consultation_now(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
-
-
 async def everything_sent(socket) -> list[str]:
     frames = []
     while not await socket.receive_nothing(timeout=0.3):
@@ -139,8 +129,8 @@ async def everything_sent(socket) -> list[str]:
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_participant_who_joins_gets_turn_credentials_of_their_own(room_app, doctor, patient, station_worker, turn_configured):
-    live = await sync_to_async(consultation_now)(doctor, patient, station_worker)
+async def test_a_participant_who_joins_gets_turn_credentials_of_their_own(room_app, live_consultation, doctor, station_worker, turn_configured):
+    live = live_consultation
     sockets, servers = [], []
     for user in (doctor.user, station_worker):
         socket = WebsocketCommunicator(room_app(user), f"/ws/rooms/{live.room_id}/")
@@ -163,8 +153,8 @@ async def test_a_participant_who_joins_gets_turn_credentials_of_their_own(room_a
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_a_refused_socket_never_sees_credentials(room_app, doctor, patient, station_worker, stranger, other_doctor, turn_configured):
-    live = await sync_to_async(consultation_now)(doctor, patient, station_worker)
+async def test_a_refused_socket_never_sees_credentials(room_app, live_consultation, doctor, stranger, other_doctor, turn_configured):
+    live = live_consultation
     for user, close_code in [(AnonymousUser(), 4401), (stranger, 4403), (other_doctor.user, 4403)]:
         socket = WebsocketCommunicator(room_app(user), f"/ws/rooms/{live.room_id}/")
         assert (await socket.connect())[0]

@@ -11,6 +11,7 @@ from aiortc.codecs import vpx
 
 from signaling.media.broadcast import BroadcastMediaRouter
 from tests.signaling.lesson_client import LessonClient
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -168,14 +169,10 @@ async def test_low_data_pupils_share_one_still_picture_renewed_every_few_seconds
     router.set_low_data("p1", True)
     router.set_low_data("p2", True)
     stills = router.stills
-    for _ in range(100):
-        if stills.jpeg is not None:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: stills.jpeg is not None, "the first still picture", 5)
     assert stills.jpeg[:2] == b"\xff\xd8" and len(stills.jpeg) < 20_000
     first = stills.taken_at
-    await asyncio.sleep(1.2)
-    assert stills.taken_at > first  # renewed
+    await eventually(lambda: stills.taken_at > first, "the still picture renewed", 5)
     router.set_low_data("p1", False)
     assert router.stills is stills  # p2 still needs it
     router.set_low_data("p2", False)

@@ -2,28 +2,13 @@
 process (the daphne test runs the same over real sockets)."""
 
 import asyncio
-from datetime import timedelta
 
 import pytest
 from channels.testing import WebsocketCommunicator
-from django.utils import timezone
 
 from signaling.media import router as media
-from telecare.models import Consultation
-from tests.signaling.call_client import CallClient
-
-
-@pytest.fixture
-def live_consultation(doctor, patient, station_worker):
-    now = timezone.now()
-    return Consultation.objects.create(
-        doctor=doctor, patient=patient, station=patient.station, starts_at=now, ends_at=now + timedelta(minutes=20),
-        reason="Ho", booked_by=station_worker,
-    )
-
-
-def client_over(communicator, shade):
-    return CallClient(lambda text: communicator.send_to(text_data=text), communicator.receive_from, shade=shade)
+from tests.signaling.sockets import caller
+from tests.waiting import eventually
 
 
 @pytest.mark.django_db(transaction=True)
@@ -34,7 +19,7 @@ async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, 
     doctor_socket = WebsocketCommunicator(room_app(doctor.user), path)
     station_socket = WebsocketCommunicator(room_app(station_worker), path)
     assert (await doctor_socket.connect())[0] and (await station_socket.connect())[0]
-    doctor_call, station_call = client_over(doctor_socket, 40), client_over(station_socket, 220)
+    doctor_call, station_call = caller(doctor_socket, 40), caller(station_socket, 220)
     try:
         await doctor_call.join()
         joined = await station_call.join()
@@ -58,24 +43,16 @@ async def test_doctor_and_station_receive_each_others_audio_and_video(room_app, 
     # RECONNECT_GRACE_SECONDS, then every server peer is closed, the room's
     # router is gone, and no task is left behind.
     assert len(media.routers[live_consultation.room_id].participants) == 2
-    for _ in range(40):
-        if not media.routers:
-            break
-        await asyncio.sleep(0.1)
-    assert media.routers == {}
+    await eventually(lambda: not media.routers, "the room's router is gone", 4, seen=lambda: media.routers)
     assert {pc.connectionState for pc in server_peers} == {"closed"}
-    for _ in range(50):
-        if len(asyncio.all_tasks()) <= tasks_before:
-            break
-        await asyncio.sleep(0.1)
-    assert len(asyncio.all_tasks()) <= tasks_before, asyncio.all_tasks()
+    await eventually(lambda: len(asyncio.all_tasks()) <= tasks_before, "no task left behind", 5, seen=asyncio.all_tasks)
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_closing_every_room_closes_every_peer(room_app, live_consultation, doctor):
     socket = WebsocketCommunicator(room_app(doctor.user), f"/ws/rooms/{live_consultation.room_id}/")
     await socket.connect()
-    call = client_over(socket, 40)
+    call = caller(socket, 40)
     await call.join()
     await call.call()
     [peer] = media.routers[live_consultation.room_id].participants.values()
@@ -92,7 +69,7 @@ async def test_audio_only_stops_video_both_ways_and_keeps_sound(room_app, live_c
     station_socket = WebsocketCommunicator(room_app(station_worker), path)
     await doctor_socket.connect()
     await station_socket.connect()
-    doctor_call, station_call = client_over(doctor_socket, 40), client_over(station_socket, 220)
+    doctor_call, station_call = caller(doctor_socket, 40), caller(station_socket, 220)
     try:
         await doctor_call.join()
         await station_call.join()

@@ -6,21 +6,21 @@ import pytest
 
 from signaling.media import router as media
 from signaling.media.quality import AUDIO_ONLY, call_levels
-from tests.signaling.test_reconnect import caller, live, open_socket  # noqa: F401 (fixture)
+from tests.signaling.sockets import caller, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def test_a_step_down_is_told_to_both_sides(room_app, live, doctor, station_worker):  # noqa: F811
-    doctor_socket = await open_socket(room_app, doctor.user, live.room_id)
-    station_socket = await open_socket(room_app, station_worker, live.room_id)
+async def test_a_step_down_is_told_to_both_sides(room_app, live_consultation, doctor, station_worker):
+    doctor_socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
+    station_socket = await open_socket(room_app, station_worker, live_consultation.room_id)
     doctor_call, station_call = caller(doctor_socket, 40), caller(station_socket, 220)
     try:
         await doctor_call.join()
         station_id = (await station_call.join())["you"]["id"]
         await doctor_call.call()
         await station_call.call()
-        listener = media.routers[live.room_id].quality_listeners[station_id]
+        listener = media.routers[live_consultation.room_id].quality_listeners[station_id]
         await listener(AUDIO_ONLY, "loss")
         told = await station_call.message("quality")
         assert (told["level"], told["video"], told["reason"]) == ("audio", False, "loss")

@@ -4,12 +4,12 @@ import json
 from datetime import timedelta
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from signaling.messages import MAX_MESSAGE_BYTES
 from telecare.models import AuditEntry, Consultation
+from tests.signaling.sockets import open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,18 +19,6 @@ def consultation_at(doctor, patient, station_worker, start):
         doctor=doctor, patient=patient, station=patient.station, starts_at=start, ends_at=start + timedelta(minutes=20),
         reason="Ho", booked_by=station_worker,
     )
-
-
-@pytest.fixture
-def live(doctor, patient, station_worker):
-    return consultation_at(doctor, patient, station_worker, timezone.now())
-
-
-async def connect(room_app, user, room_id):
-    socket = WebsocketCommunicator(room_app(user), f"/ws/rooms/{room_id}/")
-    connected, _ = await socket.connect()
-    assert connected
-    return socket
 
 
 async def expect_refusal(socket, close_code, code):
@@ -45,43 +33,43 @@ async def send(socket, **message):
     return json.loads(await socket.receive_from())
 
 
-async def test_a_visitor_who_is_not_logged_in_gets_4401(room_app, live):
-    await expect_refusal(await connect(room_app, AnonymousUser(), live.room_id), 4401, "not_logged_in")
+async def test_a_visitor_who_is_not_logged_in_gets_4401(room_app, live_consultation):
+    await expect_refusal(await open_socket(room_app, AnonymousUser(), live_consultation.room_id), 4401, "not_logged_in")
 
 
 async def test_an_unknown_room_gets_4404(room_app, doctor):
-    await expect_refusal(await connect(room_app, doctor.user, "nosuchroom123"), 4404, "no_room")
+    await expect_refusal(await open_socket(room_app, doctor.user, "nosuchroom123"), 4404, "no_room")
 
 
-async def test_a_stranger_gets_4403(room_app, live, stranger, other_doctor):
-    await expect_refusal(await connect(room_app, stranger, live.room_id), 4403, "not_participant")
-    await expect_refusal(await connect(room_app, other_doctor.user, live.room_id), 4403, "not_participant")
+async def test_a_stranger_gets_4403(room_app, live_consultation, stranger, other_doctor):
+    await expect_refusal(await open_socket(room_app, stranger, live_consultation.room_id), 4403, "not_participant")
+    await expect_refusal(await open_socket(room_app, other_doctor.user, live_consultation.room_id), 4403, "not_participant")
 
 
 async def test_the_room_opens_fifteen_minutes_before_and_closes_thirty_after(room_app, doctor, patient, station_worker):
     now = timezone.now()
     early = await database(consultation_at, doctor, patient, station_worker, now + timedelta(minutes=16))
-    await expect_refusal(await connect(room_app, doctor.user, early.room_id), 4403, "not_open_yet")
+    await expect_refusal(await open_socket(room_app, doctor.user, early.room_id), 4403, "not_open_yet")
     await database(lambda: Consultation.objects.filter(pk=early.pk).delete())  # it would overlap the next
     soon = await database(consultation_at, doctor, patient, station_worker, now + timedelta(minutes=14))
-    socket = await connect(room_app, doctor.user, soon.room_id)
+    socket = await open_socket(room_app, doctor.user, soon.room_id)
     assert (await send(socket, type="join"))["type"] == "joined"
     await socket.disconnect()
     over = await database(consultation_at, doctor, patient, station_worker, now - timedelta(minutes=51))
-    await expect_refusal(await connect(room_app, doctor.user, over.room_id), 4403, "closed")
+    await expect_refusal(await open_socket(room_app, doctor.user, over.room_id), 4403, "closed")
 
 
-async def test_a_cancelled_consultation_has_no_room(room_app, live, doctor):
-    await database(lambda: Consultation.objects.filter(pk=live.pk).update(status="cancelled"))
-    await expect_refusal(await connect(room_app, doctor.user, live.room_id), 4404, "cancelled")
+async def test_a_cancelled_consultation_has_no_room(room_app, live_consultation, doctor):
+    await database(lambda: Consultation.objects.filter(pk=live_consultation.pk).update(status="cancelled"))
+    await expect_refusal(await open_socket(room_app, doctor.user, live_consultation.room_id), 4404, "cancelled")
 
 
-async def test_joining_lists_the_others_and_tells_them(room_app, live, doctor, station_worker):
-    doctor_socket = await connect(room_app, doctor.user, live.room_id)
+async def test_joining_lists_the_others_and_tells_them(room_app, live_consultation, doctor, station_worker):
+    doctor_socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     joined = await send(doctor_socket, type="join")
     assert joined["v"] == 1 and joined["participants"] == [] and joined["you"]["side"] == "doctor"
     assert joined["ice_servers"] == [] and joined["you"]["name"] == "BS. Nguyễn Văn Minh"
-    station_socket = await connect(room_app, station_worker, live.room_id)
+    station_socket = await open_socket(room_app, station_worker, live_consultation.room_id)
     station_joined = await send(station_socket, type="join")
     assert [(p["side"], p["name"]) for p in station_joined["participants"]] == [("doctor", joined["you"]["name"])]
     told = json.loads(await doctor_socket.receive_from())
@@ -100,13 +88,13 @@ async def test_joining_lists_the_others_and_tells_them(room_app, live, doctor, s
     assert sorted(joins) == [("doctor_phoyen", "203.0.113.7"), ("station_phucthuan", "203.0.113.7")]
 
 
-async def test_a_participant_who_answers_after_the_joined_list_went_out_is_still_announced(room_app, live, doctor, station_worker, monkeypatch):
+async def test_a_participant_who_answers_after_the_joined_list_went_out_is_still_announced(room_app, live_consultation, doctor, station_worker, monkeypatch):
     from signaling import consumers
 
     monkeypatch.setattr(consumers, "PRESENCE_WAIT_SECONDS", 0)  # "joined" leaves before any answer can come back
-    doctor_socket = await connect(room_app, doctor.user, live.room_id)
+    doctor_socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     doctor_id = (await send(doctor_socket, type="join"))["you"]["id"]
-    station_socket = await connect(room_app, station_worker, live.room_id)
+    station_socket = await open_socket(room_app, station_worker, live_consultation.room_id)
     station_joined = await send(station_socket, type="join")
     known = {p["id"] for p in station_joined["participants"]}
     if doctor_id not in known:
@@ -131,8 +119,8 @@ async def test_a_participant_who_answers_after_the_joined_list_went_out_is_still
         ('{"v": 1, "type": "offer", "sdp": "' + "x" * (MAX_MESSAGE_BYTES + 1) + '"}', "too_large"),
     ],
 )
-async def test_bad_input_gets_an_error_and_the_socket_stays_usable(room_app, live, doctor, raw, code):
-    socket = await connect(room_app, doctor.user, live.room_id)
+async def test_bad_input_gets_an_error_and_the_socket_stays_usable(room_app, live_consultation, doctor, raw, code):
+    socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     await socket.send_to(text_data=raw)
     error = json.loads(await socket.receive_from())
     assert error["type"] == "error" and error["code"] == code
@@ -140,8 +128,8 @@ async def test_bad_input_gets_an_error_and_the_socket_stays_usable(room_app, liv
     await socket.disconnect()
 
 
-async def test_binary_frames_and_messages_before_join_are_refused(room_app, live, doctor):
-    socket = await connect(room_app, doctor.user, live.room_id)
+async def test_binary_frames_and_messages_before_join_are_refused(room_app, live_consultation, doctor):
+    socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     await socket.send_to(bytes_data=b"\x00\x01")
     assert json.loads(await socket.receive_from())["code"] == "bad_message"
     assert (await send(socket, type="offer", sdp="v=0"))["code"] == "bad_sdp"
@@ -150,8 +138,8 @@ async def test_binary_frames_and_messages_before_join_are_refused(room_app, live
     await socket.disconnect()
 
 
-async def test_an_sdp_that_parses_but_cannot_be_answered_is_an_error(room_app, live, doctor):
-    socket = await connect(room_app, doctor.user, live.room_id)
+async def test_an_sdp_that_parses_but_cannot_be_answered_is_an_error(room_app, live_consultation, doctor):
+    socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     await send(socket, type="join")
     sdp = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
     error = await send(socket, type="offer", sdp=sdp)
@@ -159,10 +147,10 @@ async def test_an_sdp_that_parses_but_cannot_be_answered_is_an_error(room_app, l
     await socket.disconnect()
 
 
-async def test_a_flood_is_slowed_then_closed(room_app, live, doctor, settings):
+async def test_a_flood_is_slowed_then_closed(room_app, live_consultation, doctor, settings):
     settings.SIGNALING_MESSAGE_BURST = 5
     settings.SIGNALING_MESSAGES_PER_SECOND = 1
-    socket = await connect(room_app, doctor.user, live.room_id)
+    socket = await open_socket(room_app, doctor.user, live_consultation.room_id)
     codes = []
     for _ in range(12):
         await socket.send_to(text_data='{"v": 1, "type": "dance"}')

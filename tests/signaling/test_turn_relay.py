@@ -15,7 +15,6 @@ from signaling.ice import turn_credentials
 from signaling.media import router as media
 from telecare.models import Consultation
 from tests.signaling.call_client import CallClient
-from tests.turn_fixtures import turn_server  # noqa: F401 (a fixture)
 
 
 async def allocate(server, username, password, transport="udp"):

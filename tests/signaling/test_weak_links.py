@@ -16,6 +16,7 @@ from signaling.media.broadcast import BroadcastMediaRouter
 from signaling.media.router import RoomMediaRouter
 from tests.signaling.call_client import SyntheticCamera, SyntheticMicrophone
 from tests.signaling.lossy_relay import LossyRelay, Shape, without_candidates
+from tests.waiting import eventually
 
 
 class Participant:
@@ -92,15 +93,6 @@ def quick_recovery(monkeypatch):
     monkeypatch.setattr(quality, "UP_AFTER", 2.0)
 
 
-async def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        await asyncio.sleep(0.1)
-    return condition()
-
-
 @pytest.fixture
 async def call():
     routers, people, relays = [], [], []
@@ -137,10 +129,10 @@ async def test_loss_steps_the_station_down_to_audio_only_and_back_up(call, quick
     doctor = keep(await Participant(40).join(router, "doctor", "doctor"))
     router.quality_listeners["station"] = station_told
     station = keep(await Participant(220).join(router, "station", "station", relay))
-    assert await wait_until(lambda: station.video_rate() >= 10, 15), "the station sees the doctor at full rate"
+    await eventually(lambda: station.video_rate() >= 10, "the station sees the doctor at full rate", 15, interval=0.1)
 
     relay.shape(down=Shape(loss=0.3))
-    assert await wait_until(lambda: told and told[-1][0] == "audio", 20), told
+    await eventually(lambda: told and told[-1][0] == "audio", "the station is told it is audio only", 20, seen=lambda: told, interval=0.1)
     assert {reason for _, reason in told} == {"loss"}
     assert [name for name, _ in told] == ["medium", "low", "audio"]
     await asyncio.sleep(1.0)
@@ -160,13 +152,13 @@ async def test_loss_steps_the_station_down_to_audio_only_and_back_up(call, quick
     relay.shape(down=Shape())
     # It steps back up (on a busy machine aiortc's own estimate may hold it
     # below "high" for a while; Chromium's climb is the browser test's).
-    assert await wait_until(lambda: ("low", "recovered") in told, 40), told
+    await eventually(lambda: ("low", "recovered") in told, "the station is told it recovered to the low picture", 40, seen=lambda: told, interval=0.1)
     peer = router.participants["station"]
-    assert await wait_until(lambda: peer.link.level.video, 5)
+    await eventually(lambda: peer.link.level.video, "the server sends the station video again", 5, interval=0.1)
     before = await packets_sent(router, "station")
     await asyncio.sleep(2)
     assert (await packets_sent(router, "station"))["video"] - before["video"] >= 10  # video flows again
-    assert await wait_until(lambda: len(doctor.video_frames) > doctor_video_before + 20, 10)
+    await eventually(lambda: len(doctor.video_frames) > doctor_video_before + 20, "the doctor keeps receiving video", 10, interval=0.1)
 
 
 async def test_a_thin_link_gets_a_smaller_picture(call, settings):
@@ -185,12 +177,12 @@ async def test_a_thin_link_gets_a_smaller_picture(call, settings):
     # not at all, and the growing delay is what tells the receiver it is too thin.
     relay.shape(down=Shape(rate=150_000, queue=3.0))
     station = keep(await Participant(220).join(router, "station", "station", relay))
-    assert await wait_until(lambda: any(name in ("medium", "low") for name, _, _ in told), 25), told
+    await eventually(lambda: any(name in ("medium", "low") for name, _, _ in told), "a step down to the medium or low picture", 25, seen=lambda: told, interval=0.1)
     # What the server encodes for the station: a smaller picture (aiortc's
     # receiver, unlike a browser, may not decode again after heavy loss: the
     # browser test watches Chromium's) at a lower bitrate.
     encoder = router.participants["station"].senders["video"]._RTCRtpSender__encoder
-    assert await wait_until(lambda: encoder.codec is not None and encoder.codec.width < 320, 10), told
+    await eventually(lambda: encoder.codec is not None and encoder.codec.width < 320, "the encoder narrows the picture", 10, seen=lambda: told, interval=0.1)
     assert min(cap for _, _, cap in told) < 300_000  # and a lower bitrate cap came with it
     assert encoder.codec.bit_rate < 300_000
 
@@ -207,9 +199,9 @@ async def test_a_pupil_on_a_weak_link_drops_to_sound_and_stills(call):
     keep(await Participant(230).join(router, "teacher", "teacher"))
     router.quality_listeners["pupil"] = pupil_told
     pupil = keep(await Participant(0, pupil=True).join(router, "pupil", "pupil", relay))
-    assert await wait_until(lambda: pupil.video_rate() >= 10, 15)
+    await eventually(lambda: pupil.video_rate() >= 10, "the pupil sees the teacher at full rate", 15, interval=0.1)
     relay.shape(down=Shape(loss=0.3))
-    assert await wait_until(lambda: told == ["audio"], 15), told
-    assert await wait_until(lambda: router.stills is not None and router.stills.jpeg is not None, 10)
+    await eventually(lambda: told == ["audio"], "the pupil is told it is audio only", 15, seen=lambda: told, interval=0.1)
+    await eventually(lambda: router.stills is not None and router.stills.jpeg is not None, "a still picture for the audio-only pupil", 10, interval=0.1)
     await asyncio.sleep(1.0)
     assert pupil.video_rate(1.0) == 0

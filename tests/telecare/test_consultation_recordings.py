@@ -11,9 +11,9 @@ from django.core.management import call_command
 from telecare import actions
 from telecare.models import AuditEntry, ConsultationRecording
 from tests.conftest import MONDAY_MORNING, at, make_user
+from tests.samples import WEBM
 
 MONDAY = MONDAY_MORNING.date()
-WEBM = b"\x1aE\xdf\xa3" + bytes(range(256)) * 20
 
 
 @pytest.fixture
