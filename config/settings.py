@@ -231,6 +231,9 @@ VIDEO_MAX_BITRATE = env_int("VIDEO_MAX_BITRATE", 300_000, minimum=30_000)
 AUDIO_BITRATE = env_int("AUDIO_BITRATE", 24_000, minimum=6_000)
 # A participant whose socket dropped keeps their place this long (signaling/grace.py).
 RECONNECT_GRACE_SECONDS = env_int("RECONNECT_GRACE_SECONDS", 60, minimum=1)
+# On SIGTERM daphne tells every page "going away" (1001), then closes what the
+# apps hold (config.lifecycle: the media peers) within this many seconds, and exits.
+SHUTDOWN_SECONDS = env_int("SHUTDOWN_SECONDS", 6, minimum=1)
 # Lesson rooms open this long before the lesson (they close like consultation rooms, or when the teacher ends the lesson).
 LESSON_ROOM_OPENS_MINUTES_BEFORE = env_int("LESSON_ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 

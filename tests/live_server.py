@@ -76,9 +76,10 @@ class LiveStack:
 
 
 def stop(process: subprocess.Popen):
+    """SIGTERM, as a deployment stops it; SIGKILL only if it is still there after 15 s."""
     process.terminate()
     try:
-        process.wait(timeout=5)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
