@@ -7,7 +7,7 @@ lossy or thin downlink, and how fast the server steps down and back up.
 Every run starts three fresh processes, all on 127.0.0.1, and kills them at
 its end (they also die with this script, Ctrl-C or not):
 
-- the media process: one RoomMediaRouter (a consultation), as daphne holds
+- the media process: one PairMediaRouter (a consultation), as daphne holds
   it; offers reach it as JSON lines over a TCP socket on loopback. It reports
   every level it picks for each participant (signaling.media.quality), with
   the time on time.monotonic(), the clock every process shares;
@@ -207,9 +207,9 @@ def media_process(deadline: float, commands, results):
 
 
 async def run_media(deadline, commands, results):
-    from signaling.media.router import RoomMediaRouter
+    from signaling.media.router import PairMediaRouter
 
-    router = RoomMediaRouter("bench-weak-links", ice_servers=[])
+    router = PairMediaRouter("bench-weak-links", ice_servers=[])
     for participant_id in ("doctor", "station"):
         async def told(level, reason, participant_id=participant_id):
             results.put(("quality", participant_id, (time.monotonic(), level.name, reason)))
@@ -603,7 +603,7 @@ def main():
     logging.basicConfig(level=logging.WARNING)
 
     print(
-        f"One media process (RoomMediaRouter), a doctor and a station as aiortc peers, each in its own process; "
+        f"One media process (PairMediaRouter), a doctor and a station as aiortc peers, each in its own process; "
         f"{os.cpu_count()} CPU cores.\nThe station's downlink goes through a lossy relay: bad after {options.warmup:.0f} s, "
         f"figures over {options.window:.0f} s after {options.settle:.0f} s more, then clean again; "
         f"medians of {options.repeats} runs.\n"

@@ -38,7 +38,7 @@ class Admission:
 
 
 class RoomKind(Protocol):
-    # The room's media router class (signaling.media.router.RoomMediaRouter
+    # The room's media router class (signaling.media.router.PairMediaRouter
     # for calls, signaling.media.broadcast.BroadcastMediaRouter for broadcasts).
     media_router: type
     # A broadcast room also offers state/start/end/recording_path/recorded

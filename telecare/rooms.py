@@ -9,7 +9,7 @@ from pathlib import Path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from signaling.media.router import RoomMediaRouter
+from signaling.media.router import PairMediaRouter
 from signaling.messages import ProtocolError
 from signaling.rooms import NO_SUCH_ROOM, REFUSED, Admission, Participant
 from telecare import actions, audit
@@ -18,7 +18,7 @@ from telecare.models import AuditEntry, Consultation, ConsultationRecording, per
 
 
 class ConsultationRooms:
-    media_router = RoomMediaRouter
+    media_router = PairMediaRouter
     broadcast = False
     recording_side = "doctor"  # who starts and stops recording the call
 

@@ -1,6 +1,6 @@
 """A room's media router: who receives whose tracks.
 
-Calls (RoomMediaRouter) pair two sides: each participant receives the media of
+Calls (PairMediaRouter) pair two sides: each participant receives the media of
 the most recent participant of the other side (in a consultation the doctor
 sees the station's device, the station sees the doctor). Audio-only stops video
 both ways for that participant. Broadcasts (signaling.media.broadcast) fan the
@@ -167,7 +167,7 @@ async def _fresh_loss(peer: ParticipantPeer, sender) -> float | None:
     return None
 
 
-class RoomMediaRouter(MediaRouter):
+class PairMediaRouter(MediaRouter):
     """A call's router: two sides, decoded and re-encoded through a BoundedRelay."""
 
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
@@ -227,7 +227,7 @@ def _without_video(peer: ParticipantPeer) -> bool:
 routers: dict[str, MediaRouter] = {}
 
 
-def router_for(room_id: str, *, ice_servers: list[dict], factory=RoomMediaRouter) -> MediaRouter:
+def router_for(room_id: str, *, ice_servers: list[dict], factory=PairMediaRouter) -> MediaRouter:
     if room_id not in routers:
         routers[room_id] = factory(room_id, ice_servers=ice_servers)
     return routers[room_id]

@@ -13,7 +13,7 @@ from aiortc.mediastreams import MediaStreamError
 from signaling.media import quality
 from signaling.media.encoded import request_keyframe
 from signaling.media.broadcast import BroadcastMediaRouter
-from signaling.media.router import RoomMediaRouter
+from signaling.media.router import PairMediaRouter
 from tests.signaling.call_client import SyntheticCamera, SyntheticMicrophone
 from tests.signaling.lossy_relay import LossyRelay, Shape, without_candidates
 from tests.waiting import eventually
@@ -97,7 +97,7 @@ def quick_recovery(monkeypatch):
 async def call():
     routers, people, relays = [], [], []
 
-    async def start(router_class=RoomMediaRouter):
+    async def start(router_class=PairMediaRouter):
         router = router_class("weak-link-room", ice_servers=[])
         routers.append(router)
         relay = await LossyRelay().start()
