@@ -1,7 +1,8 @@
-"""daphne stops cleanly on SIGTERM in the middle of calls: every page is told
-"going away" (1001, so that it reconnects), every media peer is closed, and the
-process exits within 10 s with nothing left running (aiortc's decoder threads
-are not daemon threads: a peer left open kept the process alive for good)."""
+"""daphne stops cleanly on SIGTERM in the middle of a recorded call: every page
+is told "going away" (1001, so that it reconnects), every media peer is closed,
+the recording is kept, and the process exits within 10 s with nothing left
+running (aiortc's decoder threads are not daemon threads: a peer left open kept
+the process alive for good)."""
 
 import asyncio
 import os
@@ -14,6 +15,8 @@ import websockets
 from django.conf import settings
 from django.db import connection
 
+from telecare import actions
+from telecare.models import ConsultationRecording
 from tests.live_server import ARTIFACTS, database_url, free_port, session_cookie, wait_for_http
 from tests.signaling.call_client import CallClient
 
@@ -63,9 +66,10 @@ async def closed_with(ws) -> int | None:
         return closed.rcvd.code if closed.rcvd else None
 
 
-def test_sigterm_during_a_call_tells_the_pages_to_reconnect_closes_the_peers_and_exits(
-        own_daphne, live_consultation, doctor, station_worker):
+def test_sigterm_during_a_recorded_call_tells_the_pages_to_reconnect_keeps_the_recording_and_exits(
+        own_daphne, live_consultation, doctor, station_worker, tmp_path):
     process, base_url, log = own_daphne
+    actions.give_recording_consent(consultation=live_consultation, by=station_worker)
     doctor_cookie, station_cookie = session_cookie(doctor.user), session_cookie(station_worker)
 
     async def scenario():
@@ -75,7 +79,10 @@ def test_sigterm_during_a_call_tells_the_pages_to_reconnect_closes_the_peers_and
             await asyncio.gather(doctor_call.call(), station_call.call())
             assert await doctor_call.wait_for_frames("video", 20) >= 20
             assert await station_call.wait_for_frames("video", 20) >= 20
-            # The calls are live: both server peers decode, so aiortc's decoder threads run.
+            await doctor_ws.send('{"v": 1, "type": "record", "on": true}')
+            assert (await doctor_call.message("recording"))["on"] is True
+            await asyncio.sleep(1)  # a second of the call on record
+            # The call is live: both server peers decode, so aiortc's decoder threads run.
             started = time.monotonic()
             process.send_signal(signal.SIGTERM)
             codes = await asyncio.wait_for(asyncio.gather(closed_with(doctor_ws), closed_with(station_ws)), EXIT_SECONDS)
@@ -93,3 +100,6 @@ def test_sigterm_during_a_call_tells_the_pages_to_reconnect_closes_the_peers_and
     assert took < EXIT_SECONDS
     assert "shutting down: 2 sockets told to go away" in output
     assert "threads still running" not in output and "did not finish" not in output, output[-3000:]
+    recording = ConsultationRecording.objects.get(consultation=live_consultation)
+    assert not recording.is_running and recording.duration_seconds >= 0.5 and recording.size_bytes > 0
+    assert (tmp_path / "var" / "recordings" / recording.path).stat().st_size == recording.size_bytes
