@@ -26,6 +26,13 @@ class LessonRooms:
     media_router = BroadcastMediaRouter
     broadcast = True
 
+    # The deployment's choices for lessons (README, Configuration), read when a room's media starts.
+    def records_broadcasts(self) -> bool:
+        return settings.LESSON_RECORDING
+
+    def still_seconds(self) -> int:
+        return settings.LESSON_STILL_SECONDS
+
     def admit(self, room_id: str, user) -> Admission | None:
         lesson = _lesson(room_id)
         if lesson is None:

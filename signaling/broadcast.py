@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from functools import partial
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.utils.translation import gettext as _
 
 from signaling import messages
@@ -55,7 +54,7 @@ class BroadcastMessages:
         """This room's media router, made on first use with the kind's router class."""
         factory = self.kind.media_router
         if self.kind.broadcast:
-            factory = partial(factory, still_seconds=settings.LESSON_STILL_SECONDS)
+            factory = partial(factory, still_seconds=self.kind.still_seconds())
         return media.router_for(self.room_id, ice_servers=server_ice_servers, factory=factory)
 
     async def broadcast_joined_extras(self) -> dict:
@@ -75,7 +74,7 @@ class BroadcastMessages:
         self.require_broadcast(PRESENTER)
         await database_sync_to_async(self.kind.start)(self.room_id, self.scope["user"])
         router = self.room_router()
-        if settings.LESSON_RECORDING and router.recorder is None:
+        if self.kind.records_broadcasts() and router.recorder is None:
             path = await database_sync_to_async(self.kind.recording_path)(self.room_id)
             kind, room_id = self.kind, self.room_id
             router.recorder = BroadcastRecorder(

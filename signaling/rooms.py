@@ -41,8 +41,10 @@ class RoomKind(Protocol):
     # The room's media router class (signaling.media.router.PairMediaRouter
     # for calls, signaling.media.broadcast.BroadcastMediaRouter for broadcasts).
     media_router: type
-    # A broadcast room also offers state/start/end/recording_path/recorded
-    # (signaling.broadcast); a call room may offer recording_side and
+    # A broadcast room also offers state/start/end, records_broadcasts (whether
+    # its broadcasts are recorded), still_seconds (how often low-data stills are
+    # renewed), recording_path/recorded (signaling.broadcast); a call room may
+    # offer recording_side and
     # start_recording/recording_failed/recorded (signaling.call_recording).
     broadcast: bool
 

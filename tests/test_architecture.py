@@ -16,10 +16,8 @@ PACKAGES = ["portal", "telecare", "classrooms", "signaling", "booking", "account
 
 DOMAIN_WORDS = re.compile("teacher|pupil|doctor|station|patient|lesson|consultation", re.IGNORECASE)
 # The only names in signaling/ and booking/ allowed to carry a domain word: (path, name) → why.
-DOMAIN_WORD_EXCEPTIONS = {
-    ("signaling/broadcast.py", "LESSON_RECORDING"): "a settings name: the deployment's contract (README, Configuration)",
-    ("signaling/broadcast.py", "LESSON_STILL_SECONDS"): "a settings name: the deployment's contract (README, Configuration)",
-}
+# None now: the lessons' settings are read by classrooms' room kind, which signaling asks.
+DOMAIN_WORD_EXCEPTIONS: dict[tuple[str, str], str] = {}
 
 
 def test_the_import_contracts_hold():
