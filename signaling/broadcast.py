@@ -77,9 +77,8 @@ class BroadcastMessages:
         if self.kind.records_broadcasts() and router.recorder is None:
             path = await database_sync_to_async(self.kind.recording_path)(self.room_id)
             kind, room_id = self.kind, self.room_id
-            router.recorder = BroadcastRecorder(
-                router, path, on_finished=lambda info: database_sync_to_async(kind.recorded)(room_id, info))
-            router.recorder.start()
+            await router.start_recording(BroadcastRecorder(
+                router, path, on_finished=lambda info: database_sync_to_async(kind.recorded)(room_id, info)))
         await self.channel_layer.group_send(self.group, {
             "type": "signal.broadcast_state", "state": "live", "recording": router.recorder is not None})
 
@@ -87,9 +86,8 @@ class BroadcastMessages:
         self.require_broadcast(PRESENTER)
         await database_sync_to_async(self.kind.end)(self.room_id, self.scope["user"])
         router = media.routers.get(self.room_id)
-        if router is not None and getattr(router, "recorder", None) is not None:
-            recorder, router.recorder = router.recorder, None
-            await recorder.stop()
+        if router is not None:
+            await router.stop_recording()
         await self.channel_layer.group_send(self.group, {"type": "signal.broadcast_ended"})
 
     async def on_hand(self, message):

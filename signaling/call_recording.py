@@ -64,16 +64,14 @@ class CallRecordingMessages:
             await database_sync_to_async(self.kind.recording_failed)(self.room_id, recording_id, user)
             raise ProtocolError("recording_failed", str(_("The recording could not start."))) from None
         recorder.started_by = self.participant_id
-        router.recorder = recorder
-        await recorder.start()
+        await router.start_recording(recorder)
         await self.channel_layer.group_send(self.group, {"type": "signal.recording", "on": True, "by": self.participant_id})
 
     async def stop_recording(self, router):
         if router.recorder is None:
             await self.send(messages.dump("recording", on=False, by=None))
             return
-        recorder, router.recorder = router.recorder, None
-        await recorder.stop(by=(self.scope["user"], self.participant_id))
+        await router.stop_recording(by=(self.scope["user"], self.participant_id))
 
     def when_recorded(self, recording_id: int):
         """What a finished file does, as a coroutine function that outlives this

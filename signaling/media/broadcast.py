@@ -53,7 +53,6 @@ class BroadcastMediaRouter(MediaRouter):
         self.taps: list = []  # recorders and still pictures: see tap()
         self.still_seconds = still_seconds
         self.stills: StillPictures | None = None  # while any audience member is in low-data mode
-        self.recorder = None  # a BroadcastRecorder while the broadcast is recorded (the consumer's)
 
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
@@ -137,9 +136,7 @@ class BroadcastMediaRouter(MediaRouter):
 
     async def close(self) -> None:
         await super().close()
-        if self.recorder is not None:
-            await self.recorder.stop()  # everyone left without ending the broadcast: keep what was recorded
-            self.recorder = None
+        await self.stop_recording()  # everyone left without ending the broadcast: keep what was recorded
         for track in list(self.fanouts) + list(self._drains):
             self._forget(track)
 

@@ -9,6 +9,7 @@ presenter out to every audience member. One router per room, in this process
 """
 
 import asyncio
+import inspect
 import logging
 
 from signaling.media.encoded import SenderControl
@@ -35,6 +36,24 @@ class MediaRouter:
         # participant id -> callable(level, reason), told when the server steps them down or up
         self.quality_listeners: dict = {}
         self._link_watch: asyncio.Task | None = None
+        # The room's recorder while it records: the router holds it, so that it
+        # outlives the socket that started it and stops when the room closes.
+        self.recorder = None
+
+    async def start_recording(self, recorder) -> None:
+        """Records from now on through `recorder` (its start may be async or not)."""
+        self.recorder = recorder
+        started = recorder.start()
+        if inspect.isawaitable(started):
+            await started
+
+    async def stop_recording(self, **details):
+        """Stops the recording, if one runs; what the recorder's stop answers
+        (its file's RecordingInfo). `details` go to the recorder's stop."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            return await recorder.stop(**details)
+        return None
 
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
@@ -173,7 +192,6 @@ class PairMediaRouter(MediaRouter):
     def __init__(self, room_id: str, *, ice_servers: list[dict]):
         super().__init__(room_id, ice_servers=ice_servers)
         self.relay = BoundedRelay()
-        self.recorder = None  # a CallRecorder while the call is recorded (signaling.call_recording)
         self.recording_lock = asyncio.Lock()  # one start or stop at a time
 
     def _levels_for(self, peer: ParticipantPeer) -> tuple[Level, ...]:
@@ -194,11 +212,6 @@ class PairMediaRouter(MediaRouter):
         await super().close()
         await self.stop_recording()  # the call ended: what was recorded is kept
         self.relay.close()
-
-    async def stop_recording(self) -> None:
-        recorder, self.recorder = self.recorder, None
-        if recorder is not None:
-            await recorder.stop()
 
     def _counterpart(self, peer: ParticipantPeer) -> ParticipantPeer | None:
         others = [p for p in self.participants.values() if p.side != peer.side]
