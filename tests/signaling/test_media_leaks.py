@@ -22,7 +22,8 @@ AT_ONCE = 4  # pages of the station joining and leaving side by side
 
 def open_peers() -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, RTCPeerConnection) and o.connectionState != "closed")
+    # type(), not isinstance(): gc also lists weak proxies, which raise once their object is gone.
+    return sum(1 for o in gc.get_objects() if type(o) is RTCPeerConnection and o.connectionState != "closed")
 
 
 def udp_sockets() -> int:
