@@ -1,8 +1,11 @@
-"""Call set-up time and simultaneous-call capacity of one daphne process.
+"""Call set-up time and simultaneous-call capacity of one daphne process,
+with the server forwarding each side's encoded frames (CALL_MEDIA=forward,
+the default) against re-encoding them for the other side (transcode), in the
+same run.
 
-    .venv/bin/python bench/calls.py
+    .venv/bin/python bench/calls.py [--modes transcode,forward] [--steps 1,2,4,8,16,30] [--calls 20]
 
-Starts one daphne (bin/serve) on a free 127.0.0.1 port over a throwaway SQLite
+For each mode it starts one daphne (bin/serve) on a free 127.0.0.1 port over a throwaway SQLite
 database in a temporary folder (created, migrated, given a doctor, a station
 worker and consultations starting now; removed at the end). That process holds
 every server-side aiortc peer, so its CPU is the figure that matters.
@@ -16,7 +19,8 @@ loopback. Measures:
   max over both participants of every call;
 - how many simultaneous 1:1 calls (video and audio both ways) the daphne
   process sustains with every participant receiving at least 95% of the 15
-  video frames a second, for N in STEPS until the first N that fails. The
+  video frames and of the 50 audio frames a second, for N in STEPS until the
+  first N that fails. The
   participants run in up to CLIENT_PROCESSES processes of their own, so this
   script's CPU does not limit the figure; after WARMUP seconds, frames are
   counted over WINDOW seconds, with daphne's and the clients' CPU over the
@@ -26,9 +30,13 @@ loopback. Measures:
 
 The machine's cores are shared by daphne and the client processes, which
 encode and decode as much video as the server does, so the capacity found is
-a lower bound for a server with cores of its own.
+a lower bound for a server with cores of its own: where the clients' CPU
+fills the cores before daphne's does, the bench says the harness bound first.
+Last, daphne's CPU per call in both modes at each N both passed: their ratio
+is how many more calls a core carries forwarding.
 """
 
+import argparse
 import asyncio
 import logging
 import multiprocessing
@@ -58,7 +66,7 @@ from signaling.media.aioice_hooks import restrict_host_addresses  # noqa: E402
 from tests.signaling.call_client import CallClient  # noqa: E402
 
 CALLS = 20
-STEPS = [1, 2, 4, 6, 8, 10, 12, 14, 16]
+STEPS = [1, 2, 4, 6, 8, 12, 16, 20, 24, 30, 36]
 CLIENT_PROCESSES = 4
 FPS = 15  # SyntheticCamera's default
 AUDIO_FPS = 50  # 20 ms Opus frames
@@ -248,7 +256,7 @@ class StepResult:
 
     @property
     def passed(self) -> bool:
-        return bool(self.video) and min(self.video) >= PASS_RATIO and not self.errors
+        return bool(self.video) and min(self.video) >= PASS_RATIO and min(self.audio) >= PASS_RATIO and not self.errors
 
 
 def capacity_step(base_url: str, daphne_pid: int, rooms: list[str], cookies: dict[str, str]) -> StepResult:
@@ -420,7 +428,7 @@ def p95(samples: list[float]) -> float:
     return ordered[-(-len(ordered) * 95 // 100) - 1]
 
 
-def main(folder: Path):
+def main(folder: Path, modes: list[str], steps: list[int], calls: int):
     database_url = f"sqlite:///{folder / 'bench.sqlite3'}"
     env = {
         **os.environ, "DATABASE_URL": database_url, "VAR_DIR": str(folder / "var"),
@@ -431,46 +439,60 @@ def main(folder: Path):
         env.pop(name, None)
     os.environ.update(DATABASE_URL=env["DATABASE_URL"], VAR_DIR=env["VAR_DIR"], ICE_HOST_ADDRESSES="127.0.0.1")
     os.environ.pop("REDIS_URL", None)
-    cookies, rooms = make_database(folder, 1 + CALLS + sum(STEPS))
+    per_mode = 1 + calls + sum(steps)
+    cookies, rooms = make_database(folder, per_mode * len(modes))
     restrict_host_addresses(["127.0.0.1"])
+    results = {}
+    for n, mode in enumerate(modes):
+        results[mode] = run_mode(folder, env, mode, rooms[n * per_mode:(n + 1) * per_mode], cookies, steps, calls)
+    if "forward" in results and "transcode" in results:
+        compare(results["transcode"], results["forward"])
 
+
+def run_mode(folder: Path, env: dict, mode: str, rooms: list[str], cookies: dict[str, str],
+             steps: list[int], calls: int) -> dict[int, StepResult]:
+    """Set-up times and the capacity steps against one daphne with CALL_MEDIA=mode."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    log = folder / "daphne.log"
-    daphne = start_daphne(port, env, log)
+    log = folder / f"daphne-{mode}.log"
+    daphne = start_daphne(port, {**env, "CALL_MEDIA": mode}, log)
+    how = {"forward": "the server forwards each side's encoded frames to the other (no decode, no encode)",
+           "transcode": "the server decodes each and encodes it again for the other side"}[mode]
+    steps_seen: dict[int, StepResult] = {}
     try:
         print(
+            f"\n=== CALL_MEDIA={mode} ===\n"
             f"One daphne process (pid {daphne.pid}) on {base_url}, SQLite, in-memory channel layer; "
             f"{os.cpu_count()} CPU cores, shared by daphne, the client processes and this script.\n"
-            "Every call: 2 participants, each sending 320x240 VP8 at 15 fps and Opus audio; the server "
-            "decodes each and encodes it again for the other side.\n"
+            f"Every call: 2 participants, each sending 320x240 VP8 at 15 fps and Opus audio; {how}.\n"
         )
-        first, timed = rooms[0], rooms[1:1 + CALLS]
-        capacity_rooms = iter(rooms[1 + CALLS:])
+        first, timed = rooms[0], rooms[1:1 + calls]
+        capacity_rooms = iter(rooms[1 + calls:])
 
         [cold] = asyncio.run(timed_calls(base_url, [first], cookies))
-        busy = wait_for_quiet()
-        machine_before, started = machine_busy_seconds(), time.monotonic()
-        outcomes = asyncio.run(timed_calls(base_url, timed, cookies))
-        machine = 100 * (machine_busy_seconds() - machine_before) / (time.monotonic() - started)
-        ms = [t * 1000 for call in outcomes for t in call.times if t is not None]
-        errors = [e for call in outcomes for e in call.errors]
-        print(f"Socket open to first decoded remote video frame, ms   median     p95     min     max   "
-              f"({CALLS} sequential calls, {2 * CALLS} participants)")
-        if ms:
-            print(f"  both participants join and offer at once       {statistics.median(ms):>7.0f} "
-                  f"{p95(ms):>7.0f} {min(ms):>7.0f} {max(ms):>7.0f}")
-        for phase in ("socket open", "joined", "answer applied"):
-            at = [call_phases[phase] * 1000 for call in outcomes for call_phases in call.phases if phase in call_phases]
-            if at:
-                print(f"    of which until {phase:<30}{statistics.median(at):>7.0f} "
-                      f"{p95(at):>7.0f} {min(at):>7.0f} {max(at):>7.0f}")
-        cold_ms = ", ".join("none" if t is None else f"{t * 1000:.0f}" for t in cold.times)
-        print(f"  first call after daphne started (not in the figures): {cold_ms} ms")
-        print(f"  machine CPU during these calls: {machine:.0f}% (busy before them: {100 * busy:.0f}%)")
-        if errors or cold.errors:
-            print(f"  {len(errors)} of {2 * CALLS} participants got no video within {SETUP_TIMEOUT:.0f} s: "
-                  f"{sorted(set(errors + cold.errors))}")
+        if timed:
+            busy = wait_for_quiet()
+            machine_before, started = machine_busy_seconds(), time.monotonic()
+            outcomes = asyncio.run(timed_calls(base_url, timed, cookies))
+            machine = 100 * (machine_busy_seconds() - machine_before) / (time.monotonic() - started)
+            ms = [t * 1000 for call in outcomes for t in call.times if t is not None]
+            errors = [e for call in outcomes for e in call.errors]
+            print(f"Socket open to first decoded remote video frame, ms   median     p95     min     max   "
+                  f"({calls} sequential calls, {2 * calls} participants)")
+            if ms:
+                print(f"  both participants join and offer at once       {statistics.median(ms):>7.0f} "
+                      f"{p95(ms):>7.0f} {min(ms):>7.0f} {max(ms):>7.0f}")
+            for phase in ("socket open", "joined", "answer applied"):
+                at = [call_phases[phase] * 1000 for call in outcomes for call_phases in call.phases if phase in call_phases]
+                if at:
+                    print(f"    of which until {phase:<30}{statistics.median(at):>7.0f} "
+                          f"{p95(at):>7.0f} {min(at):>7.0f} {max(at):>7.0f}")
+            cold_ms = ", ".join("none" if t is None else f"{t * 1000:.0f}" for t in cold.times)
+            print(f"  first call after daphne started (not in the figures): {cold_ms} ms")
+            print(f"  machine CPU during these calls: {machine:.0f}% (busy before them: {100 * busy:.0f}%)")
+            if errors or cold.errors:
+                print(f"  {len(errors)} of {2 * calls} participants got no video within {SETUP_TIMEOUT:.0f} s: "
+                      f"{sorted(set(errors + cold.errors))}")
 
         time.sleep(1)
         idle_before, idle_started = cpu_seconds(daphne.pid), time.monotonic()
@@ -478,22 +500,22 @@ def main(folder: Path):
         idle = 100 * (cpu_seconds(daphne.pid) - idle_before) / (time.monotonic() - idle_started)
         print(
             f"\nSimultaneous 1:1 calls, frames counted over {WINDOW:.0f} s after {WARMUP:.0f} s of warm-up; "
-            f"pass: every participant gets >= {PASS_RATIO:.0%} of {FPS} video frames/s.\n"
+            f"pass: every participant gets >= {PASS_RATIO:.0%} of {FPS} video frames/s and of {AUDIO_FPS} audio frames/s.\n"
             f"CPU in % of one core ({os.cpu_count()} cores = {100 * os.cpu_count()}%); "
             f"daphne idle: {idle:.1f}%.\n"
         )
         print(" calls  participants  client   video delivered   audio           CPU over the window          pass")
         print("                       procs     min   median     min   daphne  clients  machine  others")
-        passed = audio_passed = 0
-        audio_held = True  # audio at >= PASS_RATIO at every step so far
-        for calls in STEPS:
+        passed = 0
+        for n_calls in steps:
             time.sleep(2)  # let the server close the last step's peers
             wait_for_quiet()
-            result = capacity_step(base_url, daphne.pid, [next(capacity_rooms) for _ in range(calls)], cookies)
+            result = capacity_step(base_url, daphne.pid, [next(capacity_rooms) for _ in range(n_calls)], cookies)
+            steps_seen[n_calls] = result
             # Clamped: the counters tick at 1/CLK_TCK s, so idle others can come out slightly negative.
             others = max(0.0, result.machine_cpu - result.daphne_cpu - result.clients_cpu)
             print(
-                f" {calls:>5} {2 * calls:>13} {result.processes:>7}  {min(result.video):>6.1%} "
+                f" {n_calls:>5} {2 * n_calls:>13} {result.processes:>7}  {min(result.video):>6.1%} "
                 f"{statistics.median(result.video):>8.1%} {min(result.audio):>7.1%}  {result.daphne_cpu:>6.0f}% "
                 f"{result.clients_cpu:>7.0f}% {result.machine_cpu:>7.0f}% {others:>6.0f}%   "
                 f"{'yes' if result.passed else 'NO'}"
@@ -501,23 +523,46 @@ def main(folder: Path):
             if result.errors:
                 print(f"        set-up problems: {sorted(set(result.errors))}")
             if not result.passed:
+                harness = result.clients_cpu + result.daphne_cpu >= 0.9 * 100 * os.cpu_count()
+                if harness and result.clients_cpu > result.daphne_cpu:
+                    print(f"        the harness bound first: its clients used {result.clients_cpu:.0f}% "
+                          f"against daphne's {result.daphne_cpu:.0f}% of the {100 * os.cpu_count()}%")
                 break
-            passed = calls
-            audio_held = audio_held and min(result.audio) >= PASS_RATIO
-            if audio_held:
-                audio_passed = calls
-        bound = " (the bound of this bench; more may pass)" if passed == STEPS[-1] else ""
-        print(f"\nLargest N that passed: {passed} simultaneous 1:1 calls ({2 * passed} peers in daphne){bound}.")
-        print(f"Largest N with audio too at >= {PASS_RATIO:.0%} of {AUDIO_FPS} frames/s at every step up to it: "
-              f"{audio_passed}.")
-        print(
-            f"Note: this machine has {os.cpu_count()} cores shared by daphne and the client processes, "
-            "which encode and decode as much video as the server; a server with cores of its own sustains more."
-        )
+            passed = n_calls
+        bound = " (the bound of this bench; more may pass)" if passed == steps[-1] else ""
+        print(f"\nLargest N that passed ({mode}): {passed} simultaneous 1:1 calls ({2 * passed} peers in daphne){bound}.")
     finally:
         stop(daphne)
+    return steps_seen
+
+
+def compare(transcode: dict[int, StepResult], forward: dict[int, StepResult]) -> None:
+    """Daphne's CPU per call in both modes at each N both passed, and the calls
+    per core each would carry at that cost."""
+    print("\nForwarding against transcoding, daphne CPU per call (% of one core) at the same N:")
+    print(" calls  transcode  forward   ratio   calls/core transcode  forward")
+    ratios = []
+    for calls in sorted(set(transcode) & set(forward)):
+        t, f = transcode[calls], forward[calls]
+        if not (t.passed and f.passed) or f.daphne_cpu <= 0:
+            continue
+        per_t, per_f = t.daphne_cpu / calls, f.daphne_cpu / calls
+        ratios.append(per_t / per_f)
+        print(f" {calls:>5} {per_t:>9.1f}% {per_f:>7.1f}% {per_t / per_f:>6.1f}x {100 / per_t:>16.0f} {100 / per_f:>8.0f}")
+    if ratios:
+        print(f"Median: forwarding carries {statistics.median(ratios):.1f}x the calls per core of transcoding.")
+    best = max((n for n, r in forward.items() if r.passed), default=0)
+    print(f"Most simultaneous calls forwarded at >= {PASS_RATIO:.0%} of video and audio frames: {best}.")
 
 
 if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--modes", default="transcode,forward", help="transcode, forward, or both (compared)")
+    parser.add_argument("--steps", default=",".join(map(str, STEPS)), help="numbers of simultaneous calls to try")
+    parser.add_argument("--calls", type=int, default=CALLS, help="sequential calls timed for set-up (0: none)")
+    arguments = parser.parse_args()
+    chosen = [m for m in arguments.modes.split(",") if m]
+    if not chosen or set(chosen) - {"transcode", "forward"}:
+        parser.error("modes are transcode and forward")
     with tempfile.TemporaryDirectory(prefix="bench-calls-") as folder:
-        main(Path(folder))
+        main(Path(folder), chosen, [int(n) for n in arguments.steps.split(",")], arguments.calls)

@@ -226,6 +226,12 @@ ROOM_OPENS_MINUTES_BEFORE = env_int("ROOM_OPENS_MINUTES_BEFORE", 15, minimum=0)
 ROOM_CLOSES_MINUTES_AFTER = env_int("ROOM_CLOSES_MINUTES_AFTER", 30, minimum=0)
 # The most the server sends a participant for video, in bit/s: mobile links are thin.
 VIDEO_MAX_BITRATE = env_int("VIDEO_MAX_BITRATE", 300_000, minimum=30_000)
+# How a call's media crosses the server: "forward" passes each side's encoded
+# frames to the other (a receiver on a weak link gets a server encode at its
+# level); "transcode" re-encodes for every receiver, the baseline bench/calls.py compares.
+CALL_MEDIA = env_str("CALL_MEDIA", "forward")
+if CALL_MEDIA not in ("forward", "transcode"):
+    raise ImproperlyConfigured(f"CALL_MEDIA is forward or transcode, not {CALL_MEDIA!r}")
 # The voice the server encodes (Opus, bit/s): with the packets' headers about 45
 # kbit/s, so that audio only still fits a 50 kbit/s link (aiortc's own: 96 kbit/s).
 AUDIO_BITRATE = env_int("AUDIO_BITRATE", 24_000, minimum=6_000)

@@ -21,18 +21,16 @@ import logging
 from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from signaling.media import encoded
-from signaling.media.fanout import FanoutSubscriber, PacketFanout
-from signaling.media.peer import ParticipantPeer
+from signaling.media.fanout import PacketFanout
+from signaling.media.peer import CODECS, ParticipantPeer
 from signaling.media.quality import BROADCAST_LEVELS, Level
-from signaling.media.router import MediaRouter
+from signaling.media.router import MediaRouter, forwarded
 from signaling.media.stills import StillPictures
 
 log = logging.getLogger(__name__)
 
 # The sides as the room kind names them, on the wire too (docs/signaling.md).
 PRESENTER, AUDIENCE = "teacher", "pupil"
-CODECS = {"audio": "opus", "video": "VP8"}
 
 
 class BroadcastMediaRouter(MediaRouter):
@@ -145,9 +143,7 @@ class BroadcastMediaRouter(MediaRouter):
         # Every incoming track is read from the start, subscribed or not:
         # aiortc queues what nobody reads without bound.
         if self.forward:
-            receiver = next((r for r in peer.pc.getReceivers() if r.track is track), None)
-            request = (lambda: encoded.request_keyframe(receiver)) if receiver is not None else None
-            self.fanouts[track] = PacketFanout(track, request_keyframe=request)
+            self.fanouts[track] = forwarded(peer, track)
         else:
             self._drains[track] = asyncio.ensure_future(_drain(self.relay.subscribe(track)))
         self._rewire()
@@ -165,16 +161,6 @@ class BroadcastMediaRouter(MediaRouter):
             fanout = self.fanouts.get(track)
             return fanout.subscribe() if fanout is not None else None
         return self.relay.subscribe(track)
-
-    def _sender_added(self, peer: ParticipantPeer, slot: str, sender) -> None:
-        # A browser that lost the picture asks for a keyframe: the presenter's
-        # browser is the only one that can make it.
-        def keyframe_requested():
-            source = peer.outgoing[slot].source
-            if isinstance(source, FanoutSubscriber):
-                source.request_keyframe()
-
-        encoded.on_keyframe_request(sender, keyframe_requested)
 
     def _wanted(self, peer: ParticipantPeer, slot: str) -> MediaStreamTrack | None:
         presenter = self.presenter

@@ -90,14 +90,23 @@ _get_encoder = rtcrtpsender.get_encoder
 _voice_bitrate: int | None = None
 
 
-def _encoder_for(codec):
-    encoder = _get_encoder(codec)
-    if _voice_bitrate is not None and isinstance(encoder, OpusEncoder):
+def _at_voice_bitrate(encoder: OpusEncoder) -> OpusEncoder:
+    if _voice_bitrate is not None:
         # libopus has not opened yet (it does on the first frame). Constrained VBR:
         # plain VBR spends half as much again on a steady tone.
         encoder.codec.bit_rate = _voice_bitrate
         encoder.codec.options = {**encoder.codec.options, "vbr": "constrained"}
     return encoder
+
+
+def _encoder_for(codec):
+    encoder = _get_encoder(codec)
+    return _at_voice_bitrate(encoder) if isinstance(encoder, OpusEncoder) else encoder
+
+
+def voice_encoder() -> OpusEncoder:
+    """An Opus encoder of the server's own, at the voice bitrate (set_voice_bitrate)."""
+    return _at_voice_bitrate(OpusEncoder())
 
 
 def set_voice_bitrate(bitrate: int | None) -> None:

@@ -20,7 +20,7 @@ from signaling.media.fanout import Restamp
 SOURCE_CHANGE_GAP = {"audio": 0.02, "video": 1 / 30}
 
 
-def _with_pts(frame, pts: int):
+def with_pts(frame, pts: int):
     """The frame with another pts: an encoded frame is ours to replace; a decoded
     one is copied, since the relay hands the same frame to every subscriber."""
     if isinstance(frame, EncodedFrame):
@@ -52,7 +52,7 @@ class ForwardTrack(MediaStreamTrack):
         self._pending: asyncio.Future | None = None  # a recv() on the current source
         self.origin: MediaStreamTrack | None = None
         self.frames = 0
-        self._restamp = Restamp(SOURCE_CHANGE_GAP[kind], with_pts=_with_pts)
+        self._restamp = Restamp(SOURCE_CHANGE_GAP[kind], with_pts=with_pts)
         self._shape = (0, 0, 0.0)  # decoded video: at most this width, height and frame rate (0: as it comes)
         self._last_sent: float | None = None
 

@@ -23,6 +23,8 @@ from signaling.media.forward import ForwardTrack
 
 log = logging.getLogger(__name__)
 KINDS = ("audio", "video")
+# What forwarding rooms answer with: every peer of a room speaks the codecs its frames are in.
+CODECS = {"audio": "opus", "video": "VP8"}
 
 
 def rtc_configuration(ice_servers: list[dict] | Callable[[], list[dict]]) -> RTCConfiguration:
@@ -38,13 +40,36 @@ def _ice_ufrags(sdp: str) -> set[str]:
     return {line.split(":", 1)[1].strip() for line in sdp.splitlines() if line.startswith("a=ice-ufrag:")}
 
 
+def capped(sdp: str, *, video: int, audio: int) -> str:
+    """The answer with the most the browser may send: video's b=AS and b=TIAS
+    (RFC 3890), and Opus's maxaveragebitrate (RFC 7587), which browsers honour
+    for their encoders. Forwarded frames reach the other side as sent, so this
+    is what that side receives while its link is good."""
+    lines, out, kind = sdp.split("\r\n"), [], None
+    for line in lines:
+        if line.startswith("m="):
+            kind = line[2:].split(" ", 1)[0]
+        if kind == "audio" and line.startswith("a=fmtp:") and "maxaveragebitrate" not in line and _is_opus(sdp, line):
+            line += f";maxaveragebitrate={audio}"
+        out.append(line)
+        if kind == "video" and line.startswith("c="):
+            out += [f"b=AS:{max(1, video // 1000)}", f"b=TIAS:{video}"]
+    return "\r\n".join(out)
+
+
+def _is_opus(sdp: str, fmtp: str) -> bool:
+    payload_type = fmtp[len("a=fmtp:"):].split(" ", 1)[0]
+    return f"a=rtpmap:{payload_type} opus/" in sdp.lower()
+
+
 class ParticipantPeer:
     def __init__(self, participant_id: str, side: str, *, ice_servers: list[dict], on_track, on_failed,
-                 codecs: dict[str, str] | None = None, on_sender=None):
+                 codecs: dict[str, str] | None = None, on_sender=None, send_caps: dict[str, int] | None = None):
         self.id = participant_id
         self.side = side
         self.audio_only = False
         self.codecs = codecs
+        self.send_caps = send_caps  # bit/s the browser may send per kind, told in the answer
         self.incoming: dict[str, MediaStreamTrack] = {}
         self.outgoing = {kind: ForwardTrack(kind) for kind in KINDS}
         self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
@@ -89,7 +114,8 @@ class ParticipantPeer:
         for candidate in self._pending_candidates:
             await self.pc.addIceCandidate(candidate)
         self._pending_candidates.clear()
-        return self.pc.localDescription.sdp
+        sdp = self.pc.localDescription.sdp
+        return capped(sdp, **self.send_caps) if self.send_caps else sdp
 
     def is_new_connection(self, offer_sdp: str) -> bool:
         """Whether this offer starts a new connection rather than renegotiating

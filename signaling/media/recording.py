@@ -1,9 +1,12 @@
-"""Records a broadcast (classrooms' lessons) to a WebM file: the presenter's
-video as it arrives (the encoded VP8 frames are written unchanged, never
-decoded) and one audio track mixing the presenter's voice with the voice of the
-audience member who has the floor (decoded, mixed and encoded once to Opus). On
-stop it also writes the audio alone to a small Ogg file, for an audience on a
-weak link.
+"""Records a room to a WebM file: one picture as it arrives (the encoded VP8
+frames are written unchanged, never decoded) and one audio track mixing the
+voices (decoded, mixed and encoded once to Opus).
+
+A broadcast (classrooms' lessons) records the presenter's picture, and their
+voice mixed with the voice of the audience member who has the floor; on stop
+it also writes the audio alone to a small Ogg file, for an audience on a weak
+link. A call (signaling.media.call_recorder) records one side's picture and
+both sides' voices.
 
 Timestamps come from the server's clock since the recording started, so the
 file keeps the broadcast's real duration even when the presenter rejoins or the
@@ -80,23 +83,28 @@ def _mix(chunks: list[array]) -> bytes:
     return mixed.tobytes()
 
 
-class BroadcastRecorder:
-    """A tap of a BroadcastMediaRouter (router.tap(recorder)); start() then stop()."""
+class EncodedRecorder:
+    """Writes one picture as its encoded VP8 frames arrive (never decoded) and
+    one Opus track mixing named voices (decoded, mixed and encoded once) to a
+    WebM file, on the server's clock since start. Subclasses say which of the
+    router's tracks are the picture and the voices (`_wanted`), and how to
+    subscribe to them."""
 
-    def __init__(self, router, path: Path, *, on_finished=None):
+    VOICES: tuple[str, ...] = ()
+
+    def __init__(self, router, path: Path):
         self.router = router
-        self.on_finished = on_finished  # async, given the RecordingInfo once the file is complete
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.container = av.open(str(self.path), "w", format="webm")
         # WebM lists its streams in the header, written before the first
-        # frame: the picture's stream is declared at the room's usual size
+        # frame: the picture's stream is declared at the rooms' usual size
         # (VP8 frames carry their own size; players follow it).
         self.video = self.container.add_stream("libvpx", rate=15)
         self.video.width, self.video.height, self.video.pix_fmt = 320, 240, "yuv420p"
         self.audio = self.container.add_stream("libopus", rate=RATE)
         self.audio.layout = "mono"
-        self.voices = {"presenter": _Voice(), "floor": _Voice()}
+        self.voices = {name: _Voice() for name in self.VOICES}
         self.video_track = None
         self.video_task: asyncio.Task | None = None
         self.mixer: asyncio.Task | None = None
@@ -106,30 +114,33 @@ class BroadcastRecorder:
         self._last_video_ms = -1
         self.video_frames = 0
 
-    def start(self) -> None:
+    def _wanted(self) -> tuple[object, dict[str, object]]:
+        """The picture's origin track and each voice's (None: nobody)."""
+        raise NotImplementedError
+
+    def _subscribe(self, name: str, origin):
+        """Encoded frames of `origin`, the picture ("picture") or the voice `name`."""
+        raise NotImplementedError
+
+    def _start_clock(self) -> None:
         self._clock0, self._wall0 = time.monotonic(), time.time()
-        self.router.tap(self)
         self.mixer = asyncio.ensure_future(self._mix())
 
     def rewire(self) -> None:
-        """Follow the router: the current presenter's picture and voice, and the floor."""
-        for who, voice in self.voices.items():
-            wanted = self._origin(who, "audio")
+        """Follow the router: whoever is the picture and the voices now."""
+        picture, voices = self._wanted()
+        for name, voice in self.voices.items():
+            wanted = voices.get(name)
             if wanted is not voice.track:
                 self._stop_reading(voice)
                 voice.track = wanted
                 if wanted is not None:
-                    voice.task = asyncio.ensure_future(self._read_voice(voice, self.router.source(who, "audio")))
-        wanted = self._origin("presenter", "video")
-        if wanted is not self.video_track:
+                    voice.task = asyncio.ensure_future(self._read_voice(voice, self._subscribe(name, wanted)))
+        if picture is not self.video_track:
             if self.video_task is not None:
                 self.video_task.cancel()
-            self.video_track = wanted
-            self.video_task = asyncio.ensure_future(self._read_video(self.router.source("presenter", "video"))) if wanted else None
-
-    def _origin(self, who: str, kind: str):
-        peer = self.router.presenter if who == "presenter" else self.router.participants.get(self.router.floor or "")
-        return peer.incoming.get(kind) if peer is not None else None
+            self.video_track = picture
+            self.video_task = asyncio.ensure_future(self._read_video(self._subscribe("picture", picture))) if picture else None
 
     @staticmethod
     def _stop_reading(voice: _Voice) -> None:
@@ -186,17 +197,47 @@ class BroadcastRecorder:
         for packet in self.audio.encode(frame):
             self.container.mux(packet)
 
-    async def stop(self) -> RecordingInfo:
-        self.router.untap(self)
+    async def _finish(self) -> tuple[float, float]:
+        """Stops reading and closes the file: (when it ended, its duration in seconds)."""
         tasks = [t for t in (self.mixer, self.video_task, *(v.task for v in self.voices.values())) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        ended = time.time()
+        ended, duration = time.time(), round(time.monotonic() - self._clock0, 3)
         self._encode(bytes(SAMPLES * 2), self._ticks * SAMPLES)  # at least one frame: the file exists
         for packet in self.audio.encode(None):
             self.container.mux(packet)
         self.container.close()
+        return ended, duration
+
+
+class BroadcastRecorder(EncodedRecorder):
+    """A tap of a BroadcastMediaRouter (router.tap(recorder)): the presenter's
+    picture, their voice and the floor's; start() then stop()."""
+
+    VOICES = ("presenter", "floor")
+
+    def __init__(self, router, path: Path, *, on_finished=None):
+        super().__init__(router, path)
+        self.on_finished = on_finished  # async, given the RecordingInfo once the file is complete
+
+    def start(self) -> None:
+        self._start_clock()
+        self.router.tap(self)
+
+    def _origin(self, who: str, kind: str):
+        peer = self.router.presenter if who == "presenter" else self.router.participants.get(self.router.floor or "")
+        return peer.incoming.get(kind) if peer is not None else None
+
+    def _wanted(self):
+        return self._origin("presenter", "video"), {who: self._origin(who, "audio") for who in self.VOICES}
+
+    def _subscribe(self, name: str, origin):
+        return self.router.source("presenter", "video") if name == "picture" else self.router.source(name, "audio")
+
+    async def stop(self) -> RecordingInfo:
+        self.router.untap(self)
+        ended, duration = await self._finish()
         audio_path = self.path.with_suffix(".ogg")
         loop = asyncio.get_running_loop()
         try:
@@ -206,7 +247,7 @@ class BroadcastRecorder:
             audio_path = None
         info = RecordingInfo(
             path=self.path, audio_path=audio_path, started_at=self._wall0, ended_at=ended,
-            duration_seconds=round(time.monotonic() - self._clock0, 3), size_bytes=self.path.stat().st_size,
+            duration_seconds=duration, size_bytes=self.path.stat().st_size,
         )
         if self.on_finished is not None:
             await self.on_finished(info)

@@ -63,6 +63,9 @@ class BoundedRelay:
             self._readers[source] = asyncio.ensure_future(self._read(source))
         return track
 
+    def has_receivers(self, source: MediaStreamTrack) -> bool:
+        return bool(self._receivers.get(source))
+
     def _unsubscribe(self, source: MediaStreamTrack, track: RelayedTrack) -> None:
         self._receivers.get(source, set()).discard(track)
 

@@ -12,10 +12,16 @@ import asyncio
 import inspect
 import logging
 
+from aiortc.mediastreams import MediaStreamTrack
+from django.conf import settings
+
+from signaling.media import encoded
 from signaling.media.encoded import SenderControl
-from signaling.media.peer import KINDS, ParticipantPeer
+from signaling.media.fanout import FanoutSubscriber, PacketFanout
+from signaling.media.peer import CODECS, KINDS, ParticipantPeer
 from signaling.media.quality import Level, LinkAdapter, call_levels
 from signaling.media.relay import BoundedRelay
+from signaling.media.transcode import DecodedTrack, LevelStream
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,16 @@ class MediaRouter:
     def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
         return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
                                on_track=self._track_arrived, on_failed=self._failed)
+
+    def _sender_added(self, peer: ParticipantPeer, slot: str, sender) -> None:
+        # A browser that lost the picture asks for a keyframe: with forwarded
+        # frames only the sending browser (or the server's level encoder) can make it.
+        def keyframe_requested():
+            source = peer.outgoing[slot].source
+            if isinstance(source, FanoutSubscriber):
+                source.request_keyframe()
+
+        encoded.on_keyframe_request(sender, keyframe_requested)
 
     # The interface the consumer uses.
     async def offer(self, participant_id: str, side: str, sdp: str) -> str:
@@ -187,21 +203,52 @@ async def _fresh_loss(peer: ParticipantPeer, sender) -> float | None:
 
 
 class PairMediaRouter(MediaRouter):
-    """A call's router: two sides, decoded and re-encoded through a BoundedRelay."""
+    """A call's router: two sides, each receiving the other's media.
 
-    def __init__(self, room_id: str, *, ice_servers: list[dict]):
+    fanout="forward" (the default, settings.CALL_MEDIA): each side's encoded
+    frames go to the other as they arrive, never decoded while both links are
+    good; a receiver the link adapter stepped down gets the source at its
+    level, decoded once and encoded once per level (signaling.media.transcode).
+    fanout="transcode": every receiver's sender re-encodes a decoded copy (the
+    baseline bench/calls.py measures against)."""
+
+    def __init__(self, room_id: str, *, ice_servers: list[dict], fanout: str | None = None):
         super().__init__(room_id, ice_servers=ice_servers)
+        fanout = fanout or settings.CALL_MEDIA
+        if fanout not in ("forward", "transcode"):
+            raise ValueError(f"fanout is 'forward' or 'transcode', not {fanout!r}")
+        self.forward = fanout == "forward"
+        self.fanouts: dict[MediaStreamTrack, PacketFanout] = {}  # each incoming track's encoded frames
+        self.decoded: dict[MediaStreamTrack, DecodedTrack] = {}  # read through self.relay
+        self.levels: dict[tuple, PacketFanout] = {}  # (incoming track, level name) -> its LevelStream's fanout
         self.relay = BoundedRelay()
         self.recording_lock = asyncio.Lock()  # one start or stop at a time
+
+    def _new_peer(self, participant_id: str, side: str) -> ParticipantPeer:
+        return ParticipantPeer(participant_id, side, ice_servers=self.ice_servers,
+                               on_track=self._track_arrived, on_failed=self._failed,
+                               codecs=CODECS, on_sender=self._sender_added,
+                               send_caps={"video": settings.VIDEO_MAX_BITRATE, "audio": settings.AUDIO_BITRATE})
 
     def _levels_for(self, peer: ParticipantPeer) -> tuple[Level, ...]:
         return call_levels()
 
     def _apply_level(self, peer: ParticipantPeer, level: Level) -> None:
         if level.video:
-            peer.outgoing["video"].shape(level.width, level.height, level.fps)
+            peer.outgoing["video"].shape(level.width, level.height, level.fps)  # what a re-encoding sender sends
             peer.bandwidth.set_cap(level.bitrate)
         super()._apply_level(peer, level)
+
+    def subscribe(self, track: MediaStreamTrack):
+        """The encoded frames of a participant's incoming track (for the
+        recorder); None before they flow."""
+        fanout = self.fanouts.get(track)
+        return fanout.subscribe() if fanout is not None else None
+
+    async def _retire(self, peer: ParticipantPeer) -> None:
+        for track in peer.incoming.values():
+            self._forget(track)
+        await super()._retire(peer)
 
     async def leave(self, participant_id: str) -> None:
         await super().leave(participant_id)
@@ -211,11 +258,56 @@ class PairMediaRouter(MediaRouter):
     async def close(self) -> None:
         await super().close()
         await self.stop_recording()  # the call ended: what was recorded is kept
+        for track in list(self.fanouts):
+            self._forget(track)
         self.relay.close()
 
     def _counterpart(self, peer: ParticipantPeer) -> ParticipantPeer | None:
         others = [p for p in self.participants.values() if p.side != peer.side]
         return others[-1] if others else None  # dicts keep join order: the latest
+
+    # Wiring.
+    def _track_arrived(self, peer: ParticipantPeer, track: MediaStreamTrack) -> None:
+        # Read from the start, wanted or not: aiortc queues what nobody reads without bound.
+        self.fanouts[track] = forwarded(peer, track)
+        self._rewire()
+
+    def _forget(self, track: MediaStreamTrack) -> None:
+        for key in [key for key in self.levels if key[0] is track]:
+            stream = self.levels.pop(key)
+            stream.close()
+            stream.source.stop()
+        decoded = self.decoded.pop(track, None)
+        if decoded is not None:
+            decoded.stop()
+        fanout = self.fanouts.pop(track, None)
+        if fanout is not None:
+            fanout.close()
+
+    def _decoded_of(self, track: MediaStreamTrack) -> DecodedTrack:
+        if track not in self.decoded:
+            self.decoded[track] = DecodedTrack(self.fanouts[track].subscribe())
+        return self.decoded[track]
+
+    def _level_of(self, track: MediaStreamTrack, level: Level) -> PacketFanout:
+        key = (track, level.name if track.kind == "video" else "voice")
+        if key not in self.levels:
+            stream = LevelStream(self.relay.subscribe(self._decoded_of(track)), level)
+
+            async def ask_for_keyframe() -> bool:
+                stream.request_keyframe()
+                return True
+
+            self.levels[key] = PacketFanout(stream, request_keyframe=ask_for_keyframe)
+        return self.levels[key]
+
+    def _feed(self, peer: ParticipantPeer, source: MediaStreamTrack):
+        """What carries `source` to this participant: (what it is, how to subscribe to it)."""
+        if not self.forward:
+            return source, lambda: self.relay.subscribe(self._decoded_of(source))
+        level = peer.link.level if peer.link is not None and peer.link.index > 0 else None
+        fanout = self.fanouts[source] if level is None else self._level_of(source, level)
+        return fanout, fanout.subscribe
 
     def _rewire(self) -> None:
         for peer in self.participants.values():
@@ -223,13 +315,37 @@ class PairMediaRouter(MediaRouter):
             for kind in KINDS:
                 forward = peer.outgoing[kind]
                 source = other.incoming.get(kind) if other else None
-                forward.pause(kind == "video" and (_without_video(peer) or (other is not None and _without_video(other))))
-                if source is None:
+                without_video = kind == "video" and (_without_video(peer) or (other is not None and _without_video(other)))
+                forward.pause(without_video)
+                if source is None or source not in self.fanouts or (without_video and self.forward):
                     forward.use(None)
-                elif forward.origin is not source:
-                    forward.use(self.relay.subscribe(source), origin=source)
+                    continue
+                wanted, subscribe = self._feed(peer, source)
+                if forward.origin is not wanted:
+                    forward.use(subscribe(), origin=wanted)
+        self._collect()
         if self.recorder is not None:
             self.recorder.rewire()
+
+    def _collect(self) -> None:
+        """Stop encoding levels nobody receives, and decoding what nothing reads."""
+        for key, stream in list(self.levels.items()):
+            if not stream.subscribers:
+                del self.levels[key]
+                stream.close()
+                stream.source.stop()
+        for track, decoded in list(self.decoded.items()):
+            if not self.relay.has_receivers(decoded):
+                del self.decoded[track]
+                decoded.stop()
+
+
+def forwarded(peer: ParticipantPeer, track: MediaStreamTrack) -> PacketFanout:
+    """The fanout of a participant's incoming track (receiving encoded frames),
+    asking that participant's browser for keyframes when a receiver needs one."""
+    receiver = next((r for r in peer.pc.getReceivers() if r.track is track), None)
+    request = (lambda: encoded.request_keyframe(receiver)) if receiver is not None else None
+    return PacketFanout(track, request_keyframe=request)
 
 
 def _without_video(peer: ParticipantPeer) -> bool:
